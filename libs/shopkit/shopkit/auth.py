@@ -1,0 +1,246 @@
+"""JWT bearer authentication and role permissions shared by every service (RS256, keys from identity's JWKS)."""
+import json
+import logging
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+
+import jwt
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.utils.module_loading import import_string
+from rest_framework import authentication, exceptions, permissions
+
+log = logging.getLogger(__name__)
+
+ALGORITHM = "RS256"  # the only algorithm accepted: `none` and HS256 (signed with the public key) are refused
+ROLE_CUSTOMER = "customer"
+ROLE_STAFF = "staff"
+ROLES = (ROLE_CUSTOMER, ROLE_STAFF)
+
+
+@dataclass(frozen=True)
+class TokenUser:
+    """The caller as the access token describes it; no database row behind it."""
+
+    id: str
+    email: str
+    name: str
+    role: str
+    claims: dict
+
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role == ROLE_STAFF
+
+    @property
+    def pk(self) -> str:
+        return self.id
+
+    def __str__(self) -> str:
+        return self.email
+
+
+def jwt_settings() -> dict:
+    """The ``SHOPKIT_JWT`` setting with its defaults (see shopkit.settings)."""
+    configured = getattr(settings, "SHOPKIT_JWT", {})
+    return {
+        "ISSUER": "shop-identity",
+        "AUDIENCE": "shop",
+        "JWKS_URL": "",
+        "PUBLIC_KEYS": {},  # kid -> PEM, for deployments that pin keys instead of fetching JWKS
+        "KEY_LOADER": "",  # dotted path to a callable returning {kid: public key}; identity uses its own store
+        "JWKS_CACHE_SECONDS": 300,
+        "JWKS_MIN_REFETCH_SECONDS": 5,  # an unknown kid refetches at most this often (a flood of junk kids)
+        "LEEWAY_SECONDS": 10,
+        **configured,
+    }
+
+
+class KeySet:
+    """Public keys by ``kid``: pinned in settings, loaded by a callable, or fetched from the JWKS URL and cached."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._keys: dict = {}
+        self._fetched_at = 0.0
+        self._attempted_at = 0.0
+
+    def get(self, kid: str):
+        conf = jwt_settings()
+        pinned = conf["PUBLIC_KEYS"]
+        if kid in pinned:
+            return _load_public_key(pinned[kid])
+        if conf["KEY_LOADER"]:
+            return import_string(conf["KEY_LOADER"])().get(kid)
+        if not conf["JWKS_URL"]:
+            return None
+        with self._lock:
+            now = time.monotonic()
+            stale = now - self._fetched_at > conf["JWKS_CACHE_SECONDS"]
+            unknown = kid not in self._keys and now - self._attempted_at > conf["JWKS_MIN_REFETCH_SECONDS"]
+            if stale or unknown:
+                self._attempted_at = now
+                try:
+                    self._keys = fetch_jwks(conf["JWKS_URL"])
+                    self._fetched_at = now
+                except (OSError, ValueError) as exc:
+                    # Keep the keys we had: identity being briefly down must not log everybody out.
+                    log.warning("jwks fetch failed", extra={"url": conf["JWKS_URL"], "error": str(exc)})
+            return self._keys.get(kid)
+
+    def clear(self):
+        with self._lock:
+            self._keys, self._fetched_at, self._attempted_at = {}, 0.0, 0.0
+
+
+def fetch_jwks(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=3) as response:
+        document = json.load(response)
+    keys = {}
+    for jwk in document.get("keys", []):
+        if jwk.get("kty") == "RSA" and jwk.get("kid"):
+            keys[jwk["kid"]] = jwt.algorithms.RSAAlgorithm.from_jwk(json.dumps(jwk))
+    return keys
+
+
+def _load_public_key(pem):
+    if not isinstance(pem, (str, bytes)):
+        return pem
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    return load_pem_public_key(pem.encode() if isinstance(pem, str) else pem)
+
+
+KEYS = KeySet()
+
+
+def _reset_keys(setting, **kwargs):
+    if setting == "SHOPKIT_JWT":
+        KEYS.clear()
+
+
+setting_changed.connect(_reset_keys)
+
+
+def decode_access_token(token: str) -> dict:
+    """Verify an access token's signature, expiry, issuer and audience; return its claims.
+
+    Raises AuthenticationFailed with a reason fit to show the caller.
+    """
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        raise exceptions.AuthenticationFailed("Malformed token.") from None
+    if header.get("alg") != ALGORITHM:
+        raise exceptions.AuthenticationFailed(f"Token algorithm must be {ALGORITHM}.")
+    kid = header.get("kid")
+    key = KEYS.get(kid) if kid else None
+    if key is None:
+        raise exceptions.AuthenticationFailed("Token signed by an unknown key.")
+    conf = jwt_settings()
+    try:
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            audience=conf["AUDIENCE"],
+            issuer=conf["ISSUER"],
+            leeway=conf["LEEWAY_SECONDS"],
+            options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise exceptions.AuthenticationFailed("Token expired.") from None
+    except jwt.PyJWTError as exc:
+        raise exceptions.AuthenticationFailed(f"Invalid token: {exc}.") from None
+    if claims.get("typ", "access") != "access":
+        raise exceptions.AuthenticationFailed("Not an access token.")
+    if claims.get("role") not in ROLES:
+        raise exceptions.AuthenticationFailed("Token carries no known role.")
+    return claims
+
+
+class JWTAuthentication(authentication.BaseAuthentication):
+    """``Authorization: Bearer <access JWT>`` → a TokenUser, checked offline against identity's public keys."""
+
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        if not header:
+            return None
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != self.keyword.lower() or not token.strip():
+            raise exceptions.AuthenticationFailed("Authorization header must be 'Bearer <token>'.")
+        claims = decode_access_token(token.strip())
+        user = TokenUser(
+            id=str(claims["sub"]),
+            email=claims.get("email", ""),
+            name=claims.get("name", ""),
+            role=claims["role"],
+            claims=claims,
+        )
+        return user, claims
+
+    def authenticate_header(self, request):
+        return f'{self.keyword} realm="shop"'
+
+
+def _user(request):
+    user = getattr(request, "user", None)
+    return user if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+class IsSignedIn(permissions.BasePermission):
+    message = "Sign in first."
+
+    def has_permission(self, request, view):
+        return _user(request) is not None
+
+
+class IsCustomer(permissions.BasePermission):
+    message = "Only customers may do this."
+
+    def has_permission(self, request, view):
+        user = _user(request)
+        return user is not None and user.role == ROLE_CUSTOMER
+
+
+class IsStaff(permissions.BasePermission):
+    message = "Only staff may do this."
+
+    def has_permission(self, request, view):
+        user = _user(request)
+        return user is not None and user.role == ROLE_STAFF
+
+
+class IsStaffOrReadOnly(permissions.BasePermission):
+    message = "Only staff may change this."
+
+    def has_permission(self, request, view):
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        user = _user(request)
+        return user is not None and user.role == ROLE_STAFF
+
+
+class IsOwnerOrStaff(permissions.BasePermission):
+    """Object permission: the object's ``customer_id`` (or ``owner_id``) is the caller's, or the caller is staff."""
+
+    message = "Not yours."
+
+    def has_permission(self, request, view):
+        return _user(request) is not None
+
+    def has_object_permission(self, request, view, obj):
+        user = _user(request)
+        if user is None:
+            return False
+        if user.role == ROLE_STAFF:
+            return True
+        owner = getattr(obj, "customer_id", None) or getattr(obj, "owner_id", None)
+        return owner is not None and str(owner) == user.id

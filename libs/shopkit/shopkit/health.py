@@ -1,0 +1,42 @@
+"""Liveness (`/healthz`) and readiness (`/readyz`: database and broker reachable) endpoints."""
+import socket
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+from django.urls import path
+
+
+def healthz(request):
+    return JsonResponse({"status": "ok"})
+
+
+def _database_ok() -> str | None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # noqa: BLE001 - any failure means not ready; the reason is reported
+        return f"database: {exc}"
+    return None
+
+
+def _broker_ok() -> str | None:
+    url = urlsplit(getattr(settings, "SHOPKIT_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F"))
+    port = url.port or (5671 if url.scheme == "amqps" else 5672)
+    try:
+        with socket.create_connection((url.hostname or "127.0.0.1", port), timeout=1):
+            return None
+    except OSError as exc:
+        return f"broker: {exc}"
+
+
+def readyz(request):
+    failures = [f for f in (_database_ok(), _broker_ok()) if f]
+    if failures:
+        return JsonResponse({"status": "unavailable", "failures": failures}, status=503)
+    return JsonResponse({"status": "ok"})
+
+
+urlpatterns = [path("healthz", healthz), path("readyz", readyz)]

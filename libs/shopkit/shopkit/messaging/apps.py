@@ -1,0 +1,9 @@
+"""The Django app that owns the outbox and inbox tables and the messaging management commands."""
+from django.apps import AppConfig
+
+
+class MessagingConfig(AppConfig):
+    name = "shopkit.messaging"
+    label = "shopkit_messaging"
+    verbose_name = "shopkit messaging"
+    default_auto_field = "django.db.models.BigAutoField"

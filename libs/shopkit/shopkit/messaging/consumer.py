@@ -1,0 +1,213 @@
+"""The consumer runner: declares a service's topology and applies each event once, in its own transaction.
+
+Topology of service ``svc`` (all durable):
+  ``shop.events`` (topic) ─ bindings from the handler table ─► ``svc.events`` (quorum queue)
+  ``svc.events.retry.N`` (TTL base·2^(N-1), dead-letters back to ``svc.events``): a failed message waits here
+  ``svc.events.dead``: a message that failed MAX_ATTEMPTS times, or can never succeed, is parked here with
+  its error, until ``manage.py parked_replay`` puts it back.
+
+Each message is handled in one database transaction together with its inbox record and acked after commit,
+so a redelivered event has no second effect. On SIGTERM the message in hand is finished, then it exits.
+"""
+import asyncio
+import concurrent.futures
+import threading
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+import aio_pika
+from django.db import IntegrityError, close_old_connections, transaction
+from django.utils.module_loading import import_string
+
+from shopkit.context import correlated
+from shopkit.envelope import Event, parse_event
+from shopkit.events import InvalidEvent
+from shopkit.logging import get_logger
+from shopkit.messaging.config import EXCHANGE, QueueNames, consumer_settings, rabbitmq_url, service_name
+from shopkit.messaging.runtime import sleep_or_stop
+from shopkit.messaging.models import InboxRecord
+
+log = get_logger(__name__)
+
+Handler = Callable[[Event], None]
+BROKER_ERRORS = (aio_pika.exceptions.AMQPError, ConnectionError, OSError, asyncio.TimeoutError)
+ATTEMPT_HEADER = "x-shop-attempt"
+
+
+def handler_name(handler: Handler) -> str:
+    return f"{handler.__module__}.{handler.__qualname__}"
+
+
+def load_handlers() -> dict[str, Handler]:
+    """The service's handler table (``SHOPKIT_CONSUMER['HANDLERS']``, a dotted path to a dict)."""
+    path = consumer_settings()["HANDLERS"]
+    if not path:
+        raise RuntimeError("SHOPKIT_CONSUMER['HANDLERS'] names no handler table")
+    return dict(import_string(path))
+
+
+def apply_event(event: Event, handler: Handler) -> bool:
+    """Run ``handler`` for ``event`` once: in one transaction with its inbox record.
+
+    Returns False when the inbox shows it was already applied (a redelivery), True when it ran now.
+    Whatever the handler raises propagates, and the transaction — inbox record included — rolls back.
+    """
+    name = handler_name(handler)
+    with correlated(event.correlationid or None), transaction.atomic():
+        if InboxRecord.objects.filter(event_id=event.id, handler=name).exists():
+            return False
+        try:
+            with transaction.atomic():
+                InboxRecord.objects.create(event_id=event.id, handler=name, event_type=event.type)
+        except IntegrityError:
+            return False  # a concurrent delivery of the same event got there first
+        handler(event)
+        return True
+
+
+class Consumer:
+    def __init__(self, *, service: str | None = None, handlers: dict[str, Handler] | None = None,
+                 url: str | None = None, prefetch: int | None = None, max_attempts: int | None = None,
+                 retry_base_ms: int | None = None):
+        conf = consumer_settings()
+        self.service = service or service_name()
+        self.handlers = handlers if handlers is not None else load_handlers()
+        self.url = url or rabbitmq_url()
+        self.prefetch = prefetch or conf["PREFETCH"]
+        self.max_attempts = max_attempts or conf["MAX_ATTEMPTS"]
+        self.retry_base_ms = retry_base_ms or conf["RETRY_BASE_MS"]
+        self.names = QueueNames(self.service)
+        self.handled = 0
+        self.parked = 0
+        self.ready = threading.Event()  # set once the topology is declared and consuming has begun
+        self._db = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="consumer-db")
+
+    def retry_delay_ms(self, attempt: int) -> int:
+        """How long a message that failed its ``attempt``-th time waits before the next one."""
+        return self.retry_base_ms * 2 ** (attempt - 1)
+
+    async def declare(self, channel: aio_pika.abc.AbstractChannel):
+        exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+        queue = await channel.declare_queue(self.names.main, durable=True, arguments={"x-queue-type": "quorum"})
+        for event_type in sorted(self.handlers):
+            await queue.bind(exchange, routing_key=event_type)
+        await channel.declare_queue(self.names.dead, durable=True)
+        for attempt in range(1, self.max_attempts):
+            await channel.declare_queue(self.names.retry(attempt), durable=True, arguments={
+                "x-message-ttl": self.retry_delay_ms(attempt),
+                "x-dead-letter-exchange": "",
+                "x-dead-letter-routing-key": self.names.main,
+            })
+        return queue
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until ``stop`` is set; reconnects with back-off whenever the broker goes away."""
+        backoff = 0.2
+        try:
+            while not stop.is_set():
+                try:
+                    connection = await aio_pika.connect(self.url, timeout=5)
+                except BROKER_ERRORS as exc:
+                    log.warning("consumer cannot reach the broker", error=str(exc), retry_in=backoff)
+                    await sleep_or_stop(stop, backoff)
+                    backoff = min(backoff * 2, 5.0)
+                    continue
+                try:
+                    async with connection:
+                        channel = await connection.channel(publisher_confirms=True)
+                        await channel.set_qos(prefetch_count=self.prefetch)
+                        queue = await self.declare(channel)
+                        backoff = 0.2
+                        log.info("consumer ready", queue=self.names.main, types=sorted(self.handlers))
+                        await self._consume(queue, channel, stop)
+                except BROKER_ERRORS as exc:
+                    log.warning("consumer lost the broker", error=str(exc))
+                    self.ready.clear()
+                    await sleep_or_stop(stop, backoff)
+        finally:
+            self._db.shutdown(wait=True)
+
+    async def _consume(self, queue, channel, stop: asyncio.Event) -> None:
+        async with queue.iterator() as messages:
+            self.ready.set()
+            stopper = asyncio.ensure_future(stop.wait())
+            try:
+                while True:
+                    getter = asyncio.ensure_future(messages.__anext__())
+                    await asyncio.wait({getter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+                    if not getter.done():
+                        getter.cancel()
+                        return  # stop requested while idle; unacked prefetched messages return to the queue
+                    # the message in hand is finished even when a stop arrived meanwhile
+                    await self.process(getter.result(), channel)
+                    if stop.is_set():
+                        return
+            finally:
+                stopper.cancel()
+
+    async def process(self, message: aio_pika.abc.AbstractIncomingMessage, channel) -> None:
+        attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 1))
+        try:
+            event = parse_event(message.body)
+        except InvalidEvent as exc:
+            # A malformed message will never succeed: park it at once, with the reason.
+            await self._park(message, channel, f"invalid event: {exc}", attempt)
+            return
+        handler = self.handlers.get(event.type)
+        if handler is None:
+            await self._park(message, channel, f"no handler for {event.type}", attempt)
+            return
+        loop = asyncio.get_running_loop()
+        try:
+            applied = await loop.run_in_executor(self._db, self._apply_in_thread, event, handler)
+        except Exception as exc:  # noqa: BLE001 - every failure is retried, then parked, and logged either way
+            log.warning("handler failed", event_type=event.type, event_id=event.id, attempt=attempt,
+                        error=repr(exc), correlation_id=event.correlationid)
+            if attempt >= self.max_attempts:
+                await self._park(message, channel, repr(exc), attempt)
+            else:
+                await self._retry(message, channel, attempt)
+            return
+        await message.ack()
+        self.handled += 1
+        log.info("event handled" if applied else "event already handled", event_type=event.type,
+                 event_id=event.id, correlation_id=event.correlationid)
+
+    def _apply_in_thread(self, event: Event, handler: Handler) -> bool:
+        close_old_connections()
+        try:
+            return apply_event(event, handler)
+        finally:
+            close_old_connections()
+
+    async def _retry(self, message, channel, attempt: int) -> None:
+        # Republish (confirmed) to the retry queue for this attempt, then ack: if we die in between, the
+        # original is redelivered and the inbox absorbs whichever copy comes second.
+        await channel.default_exchange.publish(
+            _copy(message, {ATTEMPT_HEADER: attempt + 1}), routing_key=self.names.retry(attempt), mandatory=False)
+        await message.ack()
+
+    async def _park(self, message, channel, error: str, attempt: int) -> None:
+        log.error("event parked", queue=self.names.dead, error=error, attempts=attempt,
+                  message_id=message.message_id, routing_key=message.routing_key)
+        await channel.default_exchange.publish(
+            _copy(message, {
+                "x-shop-error": error[:2000],
+                "x-shop-attempts": attempt,
+                "x-shop-parked-at": datetime.now(timezone.utc).isoformat(),
+                "x-shop-routing-key": message.routing_key or "",
+            }),
+            routing_key=self.names.dead, mandatory=False)
+        await message.ack()
+        self.parked += 1
+
+
+def _copy(message, headers: dict) -> aio_pika.Message:
+    return aio_pika.Message(
+        body=message.body,
+        content_type=message.content_type,
+        message_id=message.message_id,
+        type=message.type,
+        headers={**(message.headers or {}), **headers},
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+    )

@@ -1,0 +1,56 @@
+"""Writing events: `emit()` stores an event in the caller's transaction and wakes the relay after commit."""
+import hashlib
+import os
+import socket
+import tempfile
+from pathlib import Path
+
+from django.db import connection, transaction
+
+from shopkit.context import current_correlation_id
+from shopkit.envelope import Event, build_event
+from shopkit.messaging.config import service_name
+from shopkit.messaging.models import OutboxMessage
+
+
+def emit(event_type: str, data: dict, *, subject: str = "") -> Event:
+    """Record ``event_type`` with payload ``data`` in the outbox, as part of the current transaction.
+
+    Must be called inside ``transaction.atomic()``: the event is published if and only if that transaction
+    commits. The payload is checked against its schema first (InvalidEvent if it does not fit).
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("emit() must be called inside transaction.atomic(), with the change it reports")
+    event = build_event(event_type, data, source=f"/shop/{service_name()}", subject=str(subject),
+                        correlation_id=current_correlation_id())
+    OutboxMessage.objects.create(event_id=event.id, event_type=event.type, subject=event.subject[:200],
+                                 body=event.to_json().decode())
+    transaction.on_commit(ring_doorbell)
+    return event
+
+
+def doorbell_dir() -> Path:
+    """Where relays listening on this outbox keep their wake-up sockets: one folder per database, so the web
+    processes and relays of one service find each other whatever their working directories."""
+    db = connection.settings_dict
+    identity = f"{db['ENGINE']}|{db.get('HOST', '')}|{db.get('PORT', '')}|{db['NAME']}"
+    digest = hashlib.sha1(identity.encode()).hexdigest()[:16]
+    path = Path(tempfile.gettempdir()) / f"shop-outbox-{digest}"
+    path.mkdir(mode=0o700, exist_ok=True)
+    return path
+
+
+def ring_doorbell() -> None:
+    """Tell every relay of this database that rows are waiting. Best effort: a relay that misses it polls."""
+    try:
+        directory = doorbell_dir()
+        names = os.listdir(directory)
+    except OSError:
+        return
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.setblocking(False)
+        for name in names:
+            try:
+                sock.sendto(b"!", str(directory / name))
+            except OSError:
+                pass  # a full buffer already means "wake up"; a dead relay's socket is removed when it exits

@@ -1,0 +1,105 @@
+"""The settings every service shares; a service's own settings.py calls `service_settings()` and adds little."""
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from shopkit.conf import data_dir, env_bool, env_int, env_list, env_str
+from shopkit.db import database_from_url, sqlite_database
+from shopkit.logging import logging_config
+
+DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
+DEFAULT_JWKS_URL = "http://127.0.0.1:8001/api/v1/auth/jwks.json"
+
+
+def secret_key(service: str) -> str:
+    """`<SERVICE>_SECRET_KEY` or `SHOP_SECRET_KEY`; only development (SHOP_ENV != production) has a default."""
+    value = env_str(f"{service.upper()}_SECRET_KEY", "") or env_str("SHOP_SECRET_KEY", "")
+    if value:
+        return value
+    if env_str("SHOP_ENV", "development") == "production":
+        raise ImproperlyConfigured(f"set {service.upper()}_SECRET_KEY or SHOP_SECRET_KEY in production")
+    return f"dev-only-insecure-key-{service}"
+
+
+def database(service: str) -> dict:
+    """`<SERVICE>_DATABASE_URL`, or a SQLite file `$SHOP_DATA_DIR/<service>.sqlite3`."""
+    url = env_str(f"{service.upper()}_DATABASE_URL", "")
+    if url:
+        return database_from_url(url)
+    return sqlite_database(data_dir() / f"{service}.sqlite3")
+
+
+def service_settings(*, service: str, base_dir: Path, apps: list[str], handlers: str = "",
+                     title: str = "") -> dict:
+    """All of Django's settings for one service. ``handlers`` is the dotted path of its event handler table."""
+    debug = env_bool("SHOP_DEBUG", False)
+    public_key = env_str("SHOP_JWT_PUBLIC_KEY", "")
+    return {
+        "BASE_DIR": base_dir,
+        "SECRET_KEY": secret_key(service),
+        "DEBUG": debug,
+        "ALLOWED_HOSTS": env_list("SHOP_ALLOWED_HOSTS", ["*"]),
+        "INSTALLED_APPS": [
+            "django.contrib.contenttypes",
+            "rest_framework",
+            "drf_spectacular",
+            "shopkit.messaging",
+            *apps,
+        ],
+        "MIDDLEWARE": [
+            "shopkit.logging.RequestIdMiddleware",
+            "django.middleware.security.SecurityMiddleware",
+        ],
+        "ROOT_URLCONF": "config.urls",
+        "WSGI_APPLICATION": "config.wsgi.application",
+        "APPEND_SLASH": False,
+        "TEMPLATES": [{
+            "BACKEND": "django.template.backends.django.DjangoTemplates",
+            "DIRS": [],
+            "APP_DIRS": True,
+            "OPTIONS": {"context_processors": []},
+        }],
+        "DATABASES": {"default": database(service)},
+        "DEFAULT_AUTO_FIELD": "django.db.models.BigAutoField",
+        "USE_TZ": True,
+        "TIME_ZONE": "UTC",
+        "LANGUAGE_CODE": "en",
+        "USE_I18N": False,
+        "DATA_UPLOAD_MAX_MEMORY_SIZE": env_int("SHOP_MAX_BODY_BYTES", 1024 * 1024),
+        "LOGGING": logging_config(service, env_str("SHOP_LOG_LEVEL", "INFO")),
+        "REST_FRAMEWORK": {
+            "DEFAULT_AUTHENTICATION_CLASSES": ["shopkit.auth.JWTAuthentication"],
+            "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+            "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+            "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+            "DEFAULT_PAGINATION_CLASS": "shopkit.pagination.Pagination",
+            "PAGE_SIZE": 20,
+            "EXCEPTION_HANDLER": "shopkit.problems.exception_handler",
+            "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+            "UNAUTHENTICATED_USER": None,
+            "COERCE_DECIMAL_TO_STRING": True,
+        },
+        "SPECTACULAR_SETTINGS": {
+            "TITLE": title or f"Shop {service} service",
+            "VERSION": "1.0.0",
+            "SERVE_INCLUDE_SCHEMA": False,
+        },
+        "SHOPKIT_SERVICE": service,
+        "SHOPKIT_RABBITMQ_URL": env_str("RABBITMQ_URL", DEFAULT_RABBITMQ_URL),
+        "SHOPKIT_JWT": {
+            "ISSUER": env_str("SHOP_JWT_ISSUER", "shop-identity"),
+            "AUDIENCE": env_str("SHOP_JWT_AUDIENCE", "shop"),
+            "JWKS_URL": env_str("SHOP_JWKS_URL", DEFAULT_JWKS_URL),
+            "PUBLIC_KEYS": {env_str("SHOP_JWT_PUBLIC_KEY_ID", "pinned"): public_key} if public_key else {},
+        },
+        "SHOPKIT_OUTBOX": {
+            "BATCH_SIZE": env_int("SHOP_OUTBOX_BATCH_SIZE", 500),
+            "POLL_SECONDS": float(env_str("SHOP_OUTBOX_POLL_SECONDS", "1.0")),
+        },
+        "SHOPKIT_CONSUMER": {
+            "HANDLERS": handlers,
+            "PREFETCH": env_int("SHOP_CONSUMER_PREFETCH", 32),
+            "MAX_ATTEMPTS": env_int("SHOP_CONSUMER_MAX_ATTEMPTS", 5),
+            "RETRY_BASE_MS": env_int("SHOP_CONSUMER_RETRY_BASE_MS", 1000),
+        },
+    }

@@ -1,0 +1,124 @@
+"""Test helpers: a throwaway RSA key that services' tests trust, and access tokens minted with it."""
+import time
+import uuid
+from functools import lru_cache
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+TEST_KID = "test-key"
+
+
+@lru_cache(maxsize=None)
+def test_private_key(kid: str = TEST_KID):
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def test_public_pem(kid: str = TEST_KID) -> str:
+    return test_private_key(kid).public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+
+
+def jwt_test_settings(kid: str = TEST_KID) -> dict:
+    """A SHOPKIT_JWT setting that trusts only the test key (pass to override_settings)."""
+    return {"PUBLIC_KEYS": {kid: test_public_pem(kid)}, "JWKS_URL": "", "KEY_LOADER": "",
+            "ISSUER": "shop-identity", "AUDIENCE": "shop"}
+
+
+def make_token(*, role: str = "customer", user_id: str | None = None, email: str | None = None,
+               name: str = "Test User", kid: str = TEST_KID, lifetime: int = 900, **overrides) -> str:
+    """An RS256 access token as identity would issue it; ``overrides`` replace or add claims."""
+    now = int(time.time())
+    user_id = user_id or str(uuid.uuid4())
+    claims = {
+        "sub": user_id,
+        "email": email or f"{user_id[:8]}@example.com",
+        "name": name,
+        "role": role,
+        "iss": "shop-identity",
+        "aud": "shop",
+        "iat": now,
+        "exp": now + lifetime,
+        "jti": str(uuid.uuid4()),
+        "typ": "access",
+    }
+    claims.update(overrides)
+    return jwt.encode(claims, test_private_key(kid), algorithm="RS256", headers={"kid": kid})
+
+
+def auth_header(**kwargs) -> dict:
+    """Keyword arguments for Django's test client: ``client.get(url, **auth_header(role='staff'))``."""
+    return {"HTTP_AUTHORIZATION": f"Bearer {make_token(**kwargs)}"}
+
+
+class running:
+    """Run a relay or consumer (anything with ``async run(stop)``) on its own thread and event loop.
+
+    ``with running(Consumer(...)) as consumer: ...`` — stopped, and its thread joined, on exit.
+    """
+
+    def __init__(self, worker):
+        self.worker = worker
+        self._loop = None
+        self._stop = None
+        self._thread = None
+        self.error: BaseException | None = None
+
+    def __enter__(self):
+        import asyncio
+        import threading
+
+        started = threading.Event()
+
+        def main():
+            async def go():
+                self._loop = asyncio.get_running_loop()
+                self._stop = asyncio.Event()
+                started.set()
+                await self.worker.run(self._stop)
+
+            try:
+                asyncio.run(go())
+            except BaseException as exc:  # noqa: BLE001 - surfaced to the test on exit
+                self.error = exc
+                started.set()
+            finally:
+                from django.db import connections
+
+                connections.close_all()
+
+        self._thread = threading.Thread(target=main, name=f"test-{type(self.worker).__name__}", daemon=True)
+        self._thread.start()
+        started.wait(10)
+        ready = getattr(self.worker, "ready", None)
+        if ready is not None and not ready.wait(20):
+            raise RuntimeError(f"{type(self.worker).__name__} did not become ready: {self.error!r}")
+        return self.worker
+
+    def stop(self):
+        if self._loop is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(30)
+        if self._thread.is_alive():
+            raise RuntimeError(f"{type(self.worker).__name__} did not stop within 30 s")
+
+    def __exit__(self, *exc_info):
+        self.stop()
+        if self.error is not None and exc_info[0] is None:
+            raise self.error
+
+
+def wait_until(predicate, timeout: float = 15.0, interval: float = 0.05):
+    """Poll ``predicate`` until it returns something truthy; return that, or fail the test after ``timeout``."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s: {predicate}")
+        time.sleep(interval)

@@ -1,0 +1,2 @@
+"""Fixtures of shopkit's own tests."""
+pytest_plugins = ["shopkit.pytest_plugin"]

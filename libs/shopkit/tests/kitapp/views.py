@@ -1,0 +1,36 @@
+"""Views that exercise shopkit's authentication, permissions and problem responses."""
+from django.db import transaction
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from shopkit import events
+from shopkit.auth import IsSignedIn, IsStaff
+from shopkit.messaging.outbox import emit
+from shopkit.problems import Conflict
+
+
+class WhoAmI(APIView):
+    permission_classes = [IsSignedIn]
+
+    def get(self, request):
+        u = request.user
+        return Response({"id": u.id, "email": u.email, "name": u.name, "role": u.role})
+
+
+class StaffOnly(APIView):
+    permission_classes = [IsStaff]
+
+    def get(self, request):
+        return Response({"ok": True})
+
+
+class Boom(APIView):
+    def post(self, request):
+        raise Conflict("already done", code="already-done")
+
+
+class Notes(APIView):
+    def post(self, request):
+        with transaction.atomic():
+            event = emit(events.USER_REGISTERED, {"user_id": "u1", "email": "a@b.c", "name": "A"}, subject="u1")
+        return Response({"event_id": event.id, "correlationid": event.correlationid}, status=201)

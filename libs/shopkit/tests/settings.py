@@ -1,0 +1,25 @@
+"""Settings of the small Django project shopkit's own tests run in (database from SHOPKIT_TEST_DATABASE_URL)."""
+import os
+import tempfile
+import uuid
+from pathlib import Path
+
+from shopkit.db import database_from_url, sqlite_database
+from shopkit.settings import service_settings
+
+# A unique service name per run: its own queues, so tests can run beside a running shop.
+_RUN = os.environ.setdefault("SHOPKIT_TEST_RUN", uuid.uuid4().hex[:8])
+
+globals().update(service_settings(service="kittest", base_dir=Path(__file__).parent, apps=["tests.kitapp"],
+                                  handlers="tests.kitapp.handlers.HANDLERS"))
+
+ROOT_URLCONF = "tests.urls"
+SHOPKIT_SERVICE = f"kittest{_RUN}"
+_url = os.environ.get("SHOPKIT_TEST_DATABASE_URL", "")
+if _url:
+    DATABASES = {"default": database_from_url(_url)}
+    DATABASES["default"]["TEST"] = {"NAME": f"test_shopkit_{_RUN}"}
+else:
+    DATABASES = {"default": sqlite_database(Path(tempfile.gettempdir()) / f"shopkit-{_RUN}.sqlite3")}
+SHOPKIT_CONSUMER = {**SHOPKIT_CONSUMER, "RETRY_BASE_MS": 100, "MAX_ATTEMPTS": 3, "PREFETCH": 8}
+SHOPKIT_OUTBOX = {**SHOPKIT_OUTBOX, "POLL_SECONDS": 5.0}

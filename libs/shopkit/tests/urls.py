@@ -1,0 +1,12 @@
+"""URLs of shopkit's test project: health checks and a view or two that exercise auth and problems."""
+from django.urls import include, path
+
+from tests.kitapp import views
+
+urlpatterns = [
+    path("", include("shopkit.health")),
+    path("whoami", views.WhoAmI.as_view()),
+    path("staff-only", views.StaffOnly.as_view()),
+    path("boom", views.Boom.as_view()),
+    path("notes", views.Notes.as_view()),
+]
