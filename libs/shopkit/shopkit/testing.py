@@ -10,8 +10,13 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 TEST_KID = "test-key"
 
 
-@lru_cache(maxsize=None)
 def test_private_key(kid: str = TEST_KID):
+    """The private key for ``kid``, made once per process (the same object however it is asked for)."""
+    return _private_key(kid)
+
+
+@lru_cache(maxsize=None)
+def _private_key(kid: str):
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 

@@ -10,3 +10,6 @@ urlpatterns = [
     path("boom", views.Boom.as_view()),
     path("notes", views.Notes.as_view()),
 ]
+
+handler404 = "shopkit.problems.handler404"
+handler500 = "shopkit.problems.handler500"

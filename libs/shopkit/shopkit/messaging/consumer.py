@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 
 import aio_pika
-from django.db import IntegrityError, close_old_connections, transaction
+from django.db import IntegrityError, close_old_connections, connections, transaction
 from django.utils.module_loading import import_string
 
 from shopkit.context import correlated
@@ -30,7 +30,8 @@ from shopkit.messaging.models import InboxRecord
 log = get_logger(__name__)
 
 Handler = Callable[[Event], None]
-BROKER_ERRORS = (aio_pika.exceptions.AMQPError, ConnectionError, OSError, asyncio.TimeoutError)
+BROKER_ERRORS = (aio_pika.exceptions.AMQPError, aio_pika.exceptions.ChannelInvalidStateError, ConnectionError,
+                 OSError, asyncio.TimeoutError)
 ATTEMPT_HEADER = "x-shop-attempt"
 
 
@@ -119,24 +120,31 @@ class Consumer:
                         queue = await self.declare(channel)
                         backoff = 0.2
                         log.info("consumer ready", queue=self.names.main, types=sorted(self.handlers))
-                        await self._consume(queue, channel, stop)
+                        lost = asyncio.Event()
+                        connection.close_callbacks.add(lambda *_: lost.set())
+                        await self._consume(queue, channel, stop, lost=lost.wait())
                 except BROKER_ERRORS as exc:
                     log.warning("consumer lost the broker", error=str(exc))
                     self.ready.clear()
                     await sleep_or_stop(stop, backoff)
         finally:
+            await asyncio.get_running_loop().run_in_executor(self._db, connections.close_all)
             self._db.shutdown(wait=True)
 
-    async def _consume(self, queue, channel, stop: asyncio.Event) -> None:
+    async def _consume(self, queue, channel, stop: asyncio.Event, lost) -> None:
         async with queue.iterator() as messages:
             self.ready.set()
             stopper = asyncio.ensure_future(stop.wait())
+            lost = asyncio.ensure_future(lost)
             try:
                 while True:
                     getter = asyncio.ensure_future(messages.__anext__())
-                    await asyncio.wait({getter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+                    await asyncio.wait({getter, stopper, lost}, return_when=asyncio.FIRST_COMPLETED)
                     if not getter.done():
                         getter.cancel()
+                        if lost.done():
+                            # the iterator would wait forever on a dead connection: reconnect instead
+                            raise ConnectionError("broker connection closed")
                         return  # stop requested while idle; unacked prefetched messages return to the queue
                     # the message in hand is finished even when a stop arrived meanwhile
                     await self.process(getter.result(), channel)
@@ -144,6 +152,7 @@ class Consumer:
                         return
             finally:
                 stopper.cancel()
+                lost.cancel()
 
     async def process(self, message: aio_pika.abc.AbstractIncomingMessage, channel) -> None:
         attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 1))
@@ -189,13 +198,13 @@ class Consumer:
 
     async def _park(self, message, channel, error: str, attempt: int) -> None:
         log.error("event parked", queue=self.names.dead, error=error, attempts=attempt,
-                  message_id=message.message_id, routing_key=message.routing_key)
+                  message_id=message.message_id, event_type=message.type)
         await channel.default_exchange.publish(
             _copy(message, {
                 "x-shop-error": error[:2000],
                 "x-shop-attempts": attempt,
                 "x-shop-parked-at": datetime.now(timezone.utc).isoformat(),
-                "x-shop-routing-key": message.routing_key or "",
+                "x-shop-routing-key": message.type or message.routing_key or "",
             }),
             routing_key=self.names.dead, mandatory=False)
         await message.ack()

@@ -16,7 +16,7 @@ import time
 from datetime import timedelta
 
 import aio_pika
-from django.db import close_old_connections, connection, transaction
+from django.db import close_old_connections, connection, connections, transaction
 from django.utils import timezone
 
 from shopkit.envelope import CONTENT_TYPE
@@ -30,8 +30,8 @@ log = get_logger(__name__)
 
 LEASE = "relay"
 PUBLISH_TIMEOUT = 10.0  # seconds to wait for a batch's confirms before treating the connection as lost
-BROKER_ERRORS = (aio_pika.exceptions.AMQPError, ConnectionError, OSError, asyncio.TimeoutError,
-                 concurrent.futures.TimeoutError)
+BROKER_ERRORS = (aio_pika.exceptions.AMQPError, aio_pika.exceptions.ChannelInvalidStateError, ConnectionError,
+                 OSError, asyncio.TimeoutError, concurrent.futures.TimeoutError)
 
 
 class PublishFailed(Exception):
@@ -89,6 +89,7 @@ class Relay:
         finally:
             self._loop.remove_reader(sock.fileno())
             await self._run_db(self._close_doorbell, sock)
+            await self._run_db(connections.close_all)  # the DB thread's own connection
             self._db.shutdown(wait=True)
 
     async def _publish_until_stopped(self, stop: asyncio.Event) -> None:
@@ -199,3 +200,9 @@ class Relay:
     def _close_doorbell(self, sock) -> None:
         sock.close()
         self._doorbell_path.unlink(missing_ok=True)
+
+
+def ensure_lease() -> None:
+    """Make sure the lease row exists (the migration creates it; a flushed test database may not have it)."""
+    close_old_connections()
+    RelayLease.objects.get_or_create(name=LEASE)

@@ -9,7 +9,6 @@ class Note(models.Model):
 
 
 class Failure(models.Model):
-    """Keys whose handler should raise, and how many more times."""
+    """Keys whose handler raises, for as long as the row exists."""
 
     key = models.CharField(max_length=100, unique=True)
-    remaining = models.IntegerField(default=1000)

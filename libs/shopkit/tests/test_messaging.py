@@ -1,0 +1,233 @@
+"""The outbox → RabbitMQ → inbox pipeline against the real broker (a vhost of this test session's own)."""
+import asyncio
+import subprocess
+
+import aio_pika
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+
+from shopkit import events
+from shopkit.context import correlated
+from shopkit.envelope import build_event
+from shopkit.messaging import parking
+from shopkit.messaging.config import EXCHANGE, QueueNames
+from shopkit.messaging.consumer import Consumer
+from shopkit.messaging.models import InboxRecord, OutboxMessage
+from shopkit.messaging.outbox import emit
+from shopkit.messaging.relay import Relay
+from shopkit.testing import running, wait_until
+from tests.kitapp.handlers import CALLS
+from tests.kitapp.models import Failure, Note
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def register(user_id: str, name: str = "Ann") -> None:
+    with transaction.atomic():
+        emit(events.USER_REGISTERED, {"user_id": user_id, "email": f"{user_id}@example.com", "name": name},
+             subject=user_id)
+
+
+def notes(key: str) -> int:
+    return Note.objects.filter(key=key).count()
+
+
+def broker_call(url, fn):
+    """Run ``await fn(channel)`` on a fresh connection to the test vhost."""
+    async def go():
+        connection = await aio_pika.connect(url)
+        async with connection:
+            channel = await connection.channel(publisher_confirms=True)
+            return await fn(channel)
+    return asyncio.run(go())
+
+
+def publish_raw(url, body: bytes, routing_key: str, message_id: str = "raw") -> None:
+    async def send(channel):
+        exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+        await exchange.publish(aio_pika.Message(body=body, message_id=message_id), routing_key=routing_key)
+    broker_call(url, send)
+
+
+@pytest.fixture
+def service(settings, broker, request):
+    """A service name of this test's own: its own queues in the session's vhost."""
+    name = f"kit{abs(hash(request.node.name)) % 10**8}"
+    settings.SHOPKIT_SERVICE = name
+    return name
+
+
+def test_emit_outside_a_transaction_is_refused():
+    with pytest.raises(RuntimeError, match="transaction.atomic"):
+        emit(events.STOCK_RELEASED, {"order_id": "o1"})
+
+
+def test_rolled_back_event_is_never_published_and_committed_one_is_handled_once(service, broker):
+    with running(Consumer()) as consumer, running(Relay()):
+        with pytest.raises(ZeroDivisionError):
+            with transaction.atomic():
+                emit(events.USER_REGISTERED, {"user_id": "ghost", "email": "g@example.com", "name": "G"})
+                1 / 0
+        register("real")
+        wait_until(lambda: notes("real") == 1)
+        wait_until(lambda: consumer.handled >= 1)
+    assert notes("ghost") == 0
+    assert OutboxMessage.objects.count() == 1
+    assert OutboxMessage.objects.get().sent_at is not None
+    assert InboxRecord.objects.filter(event_type=events.USER_REGISTERED).count() == 1
+
+
+def test_committed_event_reaches_every_bound_queue(service, broker):
+    async def declare_other(channel):
+        exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+        queue = await channel.declare_queue(f"{service}-other.events", auto_delete=False, durable=True)
+        await queue.bind(exchange, events.USER_REGISTERED)
+    broker_call(broker, declare_other)
+    with running(Consumer()), running(Relay()):
+        register("both")
+        wait_until(lambda: notes("both") == 1)
+
+    async def take(channel):
+        queue = await channel.declare_queue(f"{service}-other.events", passive=True)
+        message = await queue.get(timeout=5, fail=False)
+        await queue.delete(if_unused=False, if_empty=False)
+        return message
+    message = broker_call(broker, take)
+    assert message is not None
+    assert message.content_type == "application/cloudevents+json"
+    assert message.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
+    assert message.message_id == str(OutboxMessage.objects.get().event_id)
+
+
+def test_doorbell_wakes_the_relay_without_waiting_for_the_poll(service, broker, settings):
+    # With a poll of a minute, only the commit's doorbell can get the event out within the wait below.
+    with running(Consumer()), running(Relay(poll_seconds=60)) as relay:
+        register("prompt")
+        wait_until(lambda: notes("prompt") == 1, timeout=20)
+    assert relay.published == 1
+
+
+class CrashAfterPublish(Exception):
+    pass
+
+
+class RelayKilledBeforeMarking(Relay):
+    """A relay that dies after the broker confirmed a batch but before the rows are marked sent."""
+
+    def mark_sent(self, ids):
+        raise CrashAfterPublish(ids)
+
+
+def test_relay_killed_between_publish_and_mark_sent_has_one_effect(service, broker):
+    with running(Consumer()) as consumer:
+        register("twice")
+        crashing = running(RelayKilledBeforeMarking())
+        with pytest.raises(CrashAfterPublish):
+            with crashing:
+                wait_until(lambda: crashing.error is not None)
+        assert OutboxMessage.objects.get().sent_at is None  # published, but not known to be
+        with running(Relay()):
+            wait_until(lambda: OutboxMessage.objects.filter(sent_at__isnull=False).count() == 1)
+            wait_until(lambda: consumer.handled == 2)  # delivered twice …
+    assert notes("twice") == 1  # … applied once
+    assert InboxRecord.objects.count() == 1
+
+
+def test_a_message_delivered_twice_has_one_effect(service, broker):
+    event = build_event(events.USER_REGISTERED, {"user_id": "dup", "email": "d@example.com", "name": "D"},
+                        source="/shop/identity")
+    with running(Consumer()) as consumer:
+        publish_raw(broker, event.to_json(), events.USER_REGISTERED, event.id)
+        publish_raw(broker, event.to_json(), events.USER_REGISTERED, event.id)
+        wait_until(lambda: consumer.handled == 2)
+    assert notes("dup") == 1
+
+
+def test_failing_handler_is_retried_then_parked_while_others_flow_and_replay_handles_it(service, broker, settings):
+    Failure.objects.create(key="bad")
+    with running(Consumer()) as consumer, running(Relay()):
+        register("bad")
+        register("good-1")
+        register("good-2")
+        wait_until(lambda: notes("good-1") == 1 and notes("good-2") == 1)
+        wait_until(lambda: consumer.parked == 1)
+        assert notes("bad") == 0
+        # every attempt ran the handler: MAX_ATTEMPTS of them (3 in the test settings)
+        assert CALLS["bad"] == settings.SHOPKIT_CONSUMER["MAX_ATTEMPTS"]
+
+        parked = parking.run(parking.list_parked(broker, service))
+        assert len(parked) == 1
+        assert parked[0]["type"] == events.USER_REGISTERED
+        assert "told to fail for bad" in parked[0]["error"]
+        assert parked[0]["attempts"] == 3
+        # listing takes nothing away
+        assert len(parking.run(parking.list_parked(broker, service))) == 1
+
+        Failure.objects.filter(key="bad").delete()  # the cause is mended
+        call_command("parked_replay", "--all")
+        wait_until(lambda: notes("bad") == 1)
+    assert parking.run(parking.list_parked(broker, service)) == []
+
+
+def test_parked_commands_list_and_replay_by_id(service, broker, capsys):
+    with running(Consumer()) as consumer:
+        publish_raw(broker, b"{not json", events.USER_REGISTERED, "garbage-1")
+        register_event = build_event(events.USER_REGISTERED, {"user_id": "after", "email": "a@example.com",
+                                                              "name": "A"}, source="/shop/identity")
+        publish_raw(broker, register_event.to_json(), events.USER_REGISTERED, register_event.id)
+        wait_until(lambda: notes("after") == 1)  # the consumer did not crash on the garbage
+        wait_until(lambda: consumer.parked == 1)
+    call_command("parked_list")
+    out = capsys.readouterr().out
+    assert "garbage-1" in out and "invalid event" in out and "1 parked message(s)" in out
+    with pytest.raises(Exception, match="not parked: nope"):
+        call_command("parked_replay", "nope")
+    call_command("parked_replay", "garbage-1")
+    assert "replayed garbage-1" in capsys.readouterr().out
+
+
+def test_correlation_id_is_carried_on_events(service, broker):
+    with correlated("req-42"):
+        register("corr")
+    body = OutboxMessage.objects.get().body
+    assert '"correlationid":"req-42"' in body
+
+
+def test_stop_finishes_the_message_in_hand(service, broker):
+    with running(Relay()):
+        consumer_run = running(Consumer())
+        consumer = consumer_run.__enter__()
+        register("slow-user", name="slow")
+        wait_until(lambda: InboxRecord.objects.exists() or consumer.handled or _in_flight(consumer), timeout=10)
+        consumer_run.__exit__(None, None, None)
+    assert notes("slow-user") == 1
+    assert consumer.handled == 1
+
+
+def _in_flight(consumer) -> bool:
+    return bool(consumer._db._work_queue.qsize() or consumer._db._threads)
+
+
+def rabbitmqctl(*args):
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=120)
+
+
+@pytest.mark.broker_outage
+def test_events_wait_while_the_broker_is_down_and_go_out_in_order_after(service, broker):
+    with running(Consumer()) as consumer, running(Relay()) as relay:
+        register("warmup")
+        wait_until(lambda: notes("warmup") == 1)
+        rabbitmqctl("stop_app")
+        try:
+            for i in range(20):
+                register(f"outage-{i:02d}")
+            assert OutboxMessage.objects.filter(sent_at__isnull=True).count() == 20
+        finally:
+            rabbitmqctl("start_app")
+            rabbitmqctl("await_startup")
+        wait_until(lambda: Note.objects.filter(key__startswith="outage-").count() == 20, timeout=60)
+        assert relay.ready.is_set() and consumer.ready.is_set()
+    keys = list(Note.objects.filter(key__startswith="outage-").order_by("id").values_list("key", flat=True))
+    assert keys == [f"outage-{i:02d}" for i in range(20)]
+    assert OutboxMessage.objects.filter(sent_at__isnull=True).count() == 0
