@@ -30,8 +30,9 @@ class ApplicationError(Exception):
     """
 
     def __init__(self, detail: str, *, status: int = 400, code: str = "invalid", title: str | None = None,
-                 errors: dict | None = None, extra: dict | None = None):
+                 errors: dict | None = None, extra: dict | None = None, headers: dict | None = None):
         super().__init__(detail)
+        self.headers = headers or {}  # e.g. Retry-After on a 429, WWW-Authenticate on a 401
         self.detail = detail
         self.status = status
         self.code = code
@@ -71,8 +72,11 @@ def problem_response(status_code: int, detail: str, **kwargs) -> Response:
 def exception_handler(exc, context):
     """DRF's EXCEPTION_HANDLER: every error a view raises becomes ``application/problem+json``."""
     if isinstance(exc, ApplicationError):
-        return problem_response(exc.status, exc.detail, code=exc.code, title=exc.title, errors=exc.errors,
-                                **exc.extra)
+        response = problem_response(exc.status, exc.detail, code=exc.code, title=exc.title, errors=exc.errors,
+                                    **exc.extra)
+        for name, value in exc.headers.items():
+            response[name] = value
+        return response
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

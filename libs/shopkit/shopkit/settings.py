@@ -43,6 +43,7 @@ def service_settings(*, service: str, base_dir: Path, apps: list[str], handlers:
             "django.contrib.contenttypes",
             "rest_framework",
             "drf_spectacular",
+            "shopkit",
             "shopkit.messaging",
             *apps,
         ],
@@ -53,6 +54,7 @@ def service_settings(*, service: str, base_dir: Path, apps: list[str], handlers:
         "ROOT_URLCONF": "config.urls",
         "WSGI_APPLICATION": "config.wsgi.application",
         "APPEND_SLASH": False,
+        "STATIC_URL": "/static/",  # no static files are served; Django's live test server needs the setting
         "TEMPLATES": [{
             "BACKEND": "django.template.backends.django.DjangoTemplates",
             "DIRS": [],

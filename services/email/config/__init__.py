@@ -1,0 +1,1 @@
+"""Django project of the email service: settings, URLs and the WSGI entry point."""

@@ -1,0 +1,1 @@
+"""The email service's app: the delivery ledger, templated notifications and the SMTP sender."""

@@ -1,0 +1,167 @@
+"""Writes to the email ledger: queueing a message for an event, and the sender's claim and outcome updates.
+
+Each function is one transaction; those that settle a message's fate also emit `email.sent` / `email.failed`
+through the outbox in that same transaction. None of them talks to an SMTP server: that is the sender's job,
+after the queued row has committed.
+"""
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from mail import constants
+from mail.models import EmailMessage
+from mail.rendering import render_email
+from shopkit import events
+from shopkit.context import correlated, current_correlation_id
+from shopkit.logging import get_logger
+from shopkit.messaging.outbox import emit
+
+log = get_logger(__name__)
+
+
+def email_queue(*, kind: str, to: str, context: dict, cause_event_id: str, order_id: str | None = None,
+                correlation_id: str = "") -> EmailMessage:
+    """Render a message of ``kind`` for ``to`` and record it as queued for the sender; return the ledger row.
+
+    At most one message per (cause event, kind) and per (order, kind): when one exists already it is returned
+    unchanged. A recipient that is not an email address can never be delivered, so the row is recorded as
+    failed at once and `email.failed` is emitted. Raises TemplateDoesNotExist for an unknown kind.
+    """
+    with transaction.atomic():
+        duplicate = Q(cause_event_id=cause_event_id, kind=kind)
+        if order_id is not None:
+            duplicate |= Q(order_id=order_id, kind=kind)
+        existing = EmailMessage.objects.filter(duplicate).first()
+        if existing is not None:
+            log.info("email already recorded", email_id=str(existing.id), kind=kind, cause_event_id=cause_event_id)
+            return existing
+        rendered = render_email(kind, context)
+        problem = _address_problem(to)
+        message = EmailMessage.objects.create(
+            cause_event_id=cause_event_id, kind=kind, to=to[:254], subject=rendered.subject,
+            body_text=rendered.text, body_html=rendered.html, order_id=order_id,
+            correlation_id=(correlation_id or current_correlation_id())[:100],
+            status=constants.STATUS_FAILED if problem else constants.STATUS_QUEUED, last_error=problem)
+        if problem:
+            _emit_outcome(events.EMAIL_FAILED, message)
+            log.warning("email not deliverable", email_id=str(message.id), kind=kind, error=problem)
+        else:
+            log.info("email queued", email_id=str(message.id), kind=kind, cause_event_id=cause_event_id)
+        return message
+
+
+def _address_problem(to: str) -> str:
+    if len(to) > 254:
+        return "recipient address is longer than 254 characters"
+    try:
+        validate_email(to)
+    except ValidationError:
+        return f"recipient {to!r} is not an email address"
+    return ""
+
+
+def email_claim_due(*, limit: int, lease_seconds: float) -> list[EmailMessage]:
+    """Take up to ``limit`` queued messages that are due, oldest first, for one sender.
+
+    Their ``next_attempt_at`` moves ``lease_seconds`` ahead, so other senders leave them alone while this one
+    works; if it dies, they become due again when the lease runs out. On PostgreSQL and MySQL the rows are
+    locked with SKIP LOCKED, so concurrent senders claim disjoint batches; SQLite's IMMEDIATE transactions
+    serialise claims.
+    """
+    now = timezone.now()
+    due = EmailMessage.objects.filter(status=constants.STATUS_QUEUED, next_attempt_at__lte=now).order_by(
+        "next_attempt_at", "created_at")
+    if not due.exists():
+        return []  # an idle sender polls often: only take a write lock (all of SQLite's) when there is work
+    with transaction.atomic():
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True)
+        claimed = list(due[:limit])
+        if claimed:
+            EmailMessage.objects.filter(id__in=[m.id for m in claimed]).update(
+                next_attempt_at=now + timedelta(seconds=lease_seconds))
+    return claimed
+
+
+def email_release(*, email_ids: list) -> None:
+    """Give claimed but unsent messages back at once (a sender stopping cleanly, or its lease running short)."""
+    with transaction.atomic():
+        EmailMessage.objects.filter(id__in=email_ids, status=constants.STATUS_QUEUED).update(
+            next_attempt_at=timezone.now())
+
+
+def email_postpone(*, email_ids: list, error: str, delay_seconds: float) -> None:
+    """The SMTP server could not be reached: the messages wait ``delay_seconds`` without using up an attempt
+    (the server being down is no fault of theirs); ``last_error`` tells staff why they wait."""
+    with transaction.atomic():
+        EmailMessage.objects.filter(id__in=email_ids, status=constants.STATUS_QUEUED).update(
+            last_error=error[: constants.ERROR_MAX_LENGTH],
+            next_attempt_at=timezone.now() + timedelta(seconds=delay_seconds))
+
+
+def email_mark_sent(*, email_id) -> bool:
+    """The SMTP server accepted the message: record it as sent and emit `email.sent`.
+
+    Returns False, changing nothing, when the message is no longer queued.
+    """
+    with transaction.atomic():
+        updated = EmailMessage.objects.filter(id=email_id, status=constants.STATUS_QUEUED).update(
+            status=constants.STATUS_SENT, sent_at=timezone.now(), attempts=F("attempts") + 1)
+        if updated:
+            _emit_outcome(events.EMAIL_SENT, EmailMessage.objects.get(id=email_id))
+        return bool(updated)
+
+
+def email_mark_retry(*, email_id, error: str) -> str:
+    """An SMTP try failed in a way that may pass: count the attempt and wait with exponential back-off, or,
+    when this was the last allowed attempt, mark the message failed and emit `email.failed`.
+
+    Returns the message's status afterwards.
+    """
+    conf = constants.delivery_settings()
+    with transaction.atomic():
+        message = EmailMessage.objects.select_for_update().get(id=email_id)
+        if message.status != constants.STATUS_QUEUED:
+            return message.status
+        message.attempts += 1
+        message.last_error = error[: constants.ERROR_MAX_LENGTH]
+        if message.attempts >= conf["MAX_ATTEMPTS"]:
+            message.status = constants.STATUS_FAILED
+            message.save(update_fields=["attempts", "last_error", "status"])
+            _emit_outcome(events.EMAIL_FAILED, message)
+        else:
+            delay = retry_delay_seconds(message.attempts)
+            message.next_attempt_at = timezone.now() + timedelta(seconds=delay)
+            message.save(update_fields=["attempts", "last_error", "next_attempt_at"])
+        return message.status
+
+
+def email_mark_failed(*, email_id, error: str) -> bool:
+    """The server refused the message for good (a 5xx reply): mark it failed now and emit `email.failed`.
+
+    Returns False, changing nothing, when the message is no longer queued.
+    """
+    with transaction.atomic():
+        updated = EmailMessage.objects.filter(id=email_id, status=constants.STATUS_QUEUED).update(
+            status=constants.STATUS_FAILED, attempts=F("attempts") + 1,
+            last_error=error[: constants.ERROR_MAX_LENGTH])
+        if updated:
+            _emit_outcome(events.EMAIL_FAILED, EmailMessage.objects.get(id=email_id))
+        return bool(updated)
+
+
+def retry_delay_seconds(attempts: int) -> float:
+    """How long a message waits after its ``attempts``-th failed try: base · 2^(attempts-1), capped."""
+    conf = constants.delivery_settings()
+    return min(conf["RETRY_BASE_SECONDS"] * 2 ** max(attempts - 1, 0), conf["RETRY_MAX_SECONDS"])
+
+
+def _emit_outcome(event_type: str, message: EmailMessage) -> None:
+    # The outcome continues the chain of the event that caused the message, not the sender's own.
+    with correlated(message.correlation_id or None):
+        emit(event_type, {"email_id": str(message.id), "to": message.to, "kind": message.kind,
+                          "cause_event_id": message.cause_event_id}, subject=str(message.id))

@@ -1,0 +1,69 @@
+"""Management commands: create_staff (used by the launcher) and the signing key commands."""
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from accounts import keys
+from accounts.models import User
+from shopkit.messaging.models import OutboxMessage
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args):
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def test_create_staff_twice_creates_one_staff_account_with_the_dev_default_password():
+    first = run("create_staff", "--email", "admin@example.com", "--password", "admin")
+    second = run("create_staff", "--email", "Admin@Example.com", "--password", "admin", "--name", "Admin")
+
+    assert "created" in first and "already present" in second
+    [user] = User.objects.all()
+    assert user.role == "staff" and user.check_password("admin")
+    assert OutboxMessage.objects.filter(event_type="user.registered").count() == 1
+
+
+def test_create_staff_makes_an_existing_customer_staff(make_user):
+    make_user(email="ops@example.com")
+    run("create_staff", "--email", "ops@example.com", "--password", "whatever")
+    assert User.objects.get().role == "staff"
+
+
+def test_create_staff_with_a_bad_email_fails_cleanly():
+    with pytest.raises(CommandError, match="email"):
+        run("create_staff", "--email", "admin", "--password", "admin")
+    assert not User.objects.exists()
+
+
+def test_the_staff_account_can_sign_in_as_staff(client):
+    run("create_staff", "--email", "admin@example.com", "--password", "admin")
+    response = client.post("/api/v1/auth/token", {"email": "admin@example.com", "password": "admin"},
+                           content_type="application/json")
+    me = client.get("/api/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {response.json()['access']}")
+    assert me.json()["role"] == "staff"
+
+
+def test_rotate_then_retire_through_the_commands():
+    old = keys.signing_key().kid
+
+    out = run("rotate_signing_key")
+    new = keys.signing_key().kid
+    listing = run("list_signing_keys")
+    run("retire_signing_key", old)
+
+    assert new != old and f"signing with {new}" in out
+    assert old in listing and f"{new}  (signing)" in listing
+    assert list(keys.public_keys()) == [new]
+
+
+def test_retire_signing_key_refuses_the_signer():
+    with pytest.raises(CommandError, match="signing key"):
+        run("retire_signing_key", keys.signing_key().kid)
+
+
+def test_purge_refresh_tokens_reports_what_it_deleted():
+    assert "deleted 0" in run("purge_refresh_tokens")
