@@ -96,3 +96,23 @@ def test_jwks_keys_are_fetched_and_cached(client, settings, monkeypatch):
         for _ in range(3):  # a flood of junk kids refetches at most once a minute
             client.get("/whoami", HTTP_AUTHORIZATION=f"Bearer {make_token(kid='junk')}")
     assert len(calls) == 3
+
+
+def test_application_error_headers_reach_the_response():
+    from shopkit.problems import ApplicationError, exception_handler
+
+    response = exception_handler(ApplicationError("slow down", status=429, code="throttled",
+                                                  headers={"Retry-After": "7"}), {})
+    assert response.status_code == 429
+    assert response["Retry-After"] == "7"
+    assert response.data["type"] == "urn:shop:problem:throttled"
+
+
+def test_drf_validation_errors_become_field_errors():
+    from rest_framework.exceptions import ValidationError
+
+    from shopkit.problems import exception_handler
+
+    response = exception_handler(ValidationError({"items": [{"quantity": ["Too many."]}]}), {})
+    assert response.status_code == 400
+    assert response.data["errors"] == {"items": [{"quantity": ["Too many."]}]}

@@ -1,0 +1,77 @@
+# The shop's two commands: `make up` runs it, `make test` runs every test suite. See README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTEST := $(VENV)/bin/pytest
+PG_URL ?= postgres://postgres@127.0.0.1:5432
+MYSQL_URL ?= mysql://root@127.0.0.1:3306
+# One id per `make` run: its test databases and data folder are its own, so two runs (or a running
+# shop) never share state.
+RUN := $(shell date +%s)$(shell echo $$$$)
+TEST_DATA := $(or $(TMPDIR),/tmp)/shop-test-$(RUN)
+SERVICES := identity product order email
+
+.PHONY: help up test deps system-deps frontend-deps test-shopkit test-services test-frontend test-e2e \
+        $(addprefix test-,$(SERVICES)) bench clean
+
+help:
+	@echo "make up     install what is missing, build, migrate, seed and run the whole shop"
+	@echo "make test   run every test suite (shopkit, services on each database, frontend, end to end)"
+	@echo "make bench  run the benchmarks in bench/"
+
+up:
+	python3 deploy/local/up.py
+
+# --- dependencies -------------------------------------------------------------------------------------
+$(VENV)/.installed: requirements-dev.txt libs/shopkit/pyproject.toml $(wildcard services/*/requirements.txt)
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	@touch $@
+
+deps: $(VENV)/.installed
+
+system-deps:
+	@bash scripts/system-packages.sh
+
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+
+frontend-deps: frontend/node_modules/.package-lock.json
+
+# --- tests --------------------------------------------------------------------------------------------
+test: deps system-deps frontend-deps
+	@$(MAKE) --no-print-directory test-shopkit test-services test-frontend test-e2e RUN=$(RUN)
+	@echo "make test: every suite passed"
+
+test-shopkit: deps
+	cd libs/shopkit && ../../$(PYTEST) -q -p no:logging
+	cd libs/shopkit && SHOPKIT_TEST_DATABASE_URL=$(PG_URL)/shopkit_$(RUN) ../../$(PYTEST) -q -p no:logging
+	cd libs/shopkit && SHOPKIT_TEST_DATABASE_URL=$(MYSQL_URL)/shopkit_$(RUN) ../../$(PYTEST) -q -p no:logging
+
+test-services: $(addprefix test-,$(SERVICES))
+
+# Each service's suite runs on SQLite and on the database it ships with.
+test-identity test-product test-order: test-%: deps
+	cd services/$* && SHOP_DATA_DIR=$(TEST_DATA)/$* ../../$(PYTEST) -q -p no:logging
+	cd services/$* && SHOP_DATA_DIR=$(TEST_DATA)/$*-pg $(shell echo $* | tr a-z A-Z)_DATABASE_URL=$(PG_URL)/shop_$*_$(RUN) \
+		../../$(PYTEST) -q -p no:logging
+
+test-email: deps
+	cd services/email && SHOP_DATA_DIR=$(TEST_DATA)/email ../../$(PYTEST) -q -p no:logging
+	cd services/email && SHOP_DATA_DIR=$(TEST_DATA)/email-my EMAIL_DATABASE_URL=$(MYSQL_URL)/shop_email_$(RUN) \
+		../../$(PYTEST) -q -p no:logging
+
+test-frontend: frontend-deps
+	cd frontend && npm test --silent
+
+test-e2e: deps system-deps frontend-deps
+	$(PYTEST) -q -p no:logging tests/e2e
+
+bench: deps
+	$(PY) bench/run.py
+
+clean:
+	rm -rf var $(VENV) frontend/node_modules frontend/dist

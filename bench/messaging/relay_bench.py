@@ -1,0 +1,178 @@
+"""Benchmark: outbox relay throughput (commit → confirmed publish) and publish → handled latency (p50/p99).
+
+Usage: .venv/bin/python bench/messaging/relay_bench.py [--events 5000] [--latency-events 500] [--database-url URL]
+Runs against the local RabbitMQ in a vhost of its own (created and removed here), and a fresh SQLite file
+(default) or the PostgreSQL/MySQL database named by --database-url (created if missing, dropped after).
+Prints one JSON object of results. Baselines measured in the same run: a bare aio-pika client publishing
+the same messages with windowed confirms, and confirming each message before the next.
+"""
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "libs" / "shopkit"))
+
+
+def rabbitmqctl(*args):
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+
+
+def setup_django(database_url: str | None):
+    os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
+    os.environ["SHOP_LOG_LEVEL"] = "WARNING"
+    if database_url:
+        os.environ["SHOPKIT_TEST_DATABASE_URL"] = database_url
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+
+    if not database_url:
+        settings.DATABASES["default"]["NAME"] = str(Path(tempfile.mkdtemp()) / "bench.sqlite3")
+    else:
+        _create_server_database(database_url)
+    connection.close()
+    call_command("migrate", verbosity=0)
+
+
+def _create_server_database(url: str):
+    from django.db import connection
+
+    name = connection.settings_dict["NAME"]
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {name}")
+        cursor.execute(f"CREATE DATABASE {name}")
+
+
+def fill_outbox(count: int, per_transaction: int = 100):
+    from django.db import transaction
+
+    from shopkit import events
+    from shopkit.messaging.outbox import emit
+
+    for start in range(0, count, per_transaction):
+        with transaction.atomic():
+            for i in range(start, min(start + per_transaction, count)):
+                emit(events.USER_REGISTERED, {"user_id": f"u{i}", "email": f"u{i}@example.com", "name": "Bench"})
+
+
+def bench_relay_throughput(url: str, count: int) -> dict:
+    from shopkit.messaging.models import OutboxMessage
+    from shopkit.messaging.relay import Relay
+    from shopkit.testing import running
+
+    fill_outbox(count)
+    relay = Relay(url=url)
+    started = time.perf_counter()
+    with running(relay):
+        while OutboxMessage.objects.filter(sent_at__isnull=True).exists():
+            time.sleep(0.01)
+        elapsed = time.perf_counter() - started
+    return {"events": count, "seconds": round(elapsed, 3), "events_per_second": round(count / elapsed)}
+
+
+def bench_bare_client(url: str, count: int) -> dict:
+    import aio_pika
+
+    body = json.dumps({"specversion": "1.0", "data": {"pad": "x" * 300}}).encode()
+
+    async def go(windowed: bool) -> float:
+        connection = await aio_pika.connect(url)
+        async with connection:
+            channel = await connection.channel(publisher_confirms=True)
+            exchange = await channel.declare_exchange("shop.events", aio_pika.ExchangeType.TOPIC, durable=True)
+            started = time.perf_counter()
+            if windowed:
+                for start in range(0, count, 500):
+                    await asyncio.gather(*[
+                        exchange.publish(aio_pika.Message(body=body, delivery_mode=2), "bench.bare", mandatory=False)
+                        for _ in range(min(500, count - start))])
+            else:
+                for _ in range(count):
+                    await exchange.publish(aio_pika.Message(body=body, delivery_mode=2), "bench.bare",
+                                           mandatory=False)
+            return time.perf_counter() - started
+
+    windowed = asyncio.run(go(True))
+    single = asyncio.run(go(False))
+    return {"windowed_confirms_per_second": round(count / windowed),
+            "confirm_each_per_second": round(count / single)}
+
+
+def bench_latency(url: str, count: int) -> dict:
+    from django.db import transaction
+
+    from shopkit import events
+    from shopkit.messaging.consumer import Consumer
+    from shopkit.messaging.outbox import emit
+    from shopkit.messaging.relay import Relay
+    from shopkit.testing import running
+
+    committed: dict[str, float] = {}
+    handled: dict[str, float] = {}
+    done = threading.Event()
+
+    def record(event):
+        handled[event.data["user_id"]] = time.perf_counter()
+        if len(handled) == count:
+            done.set()
+
+    consumer = Consumer(service=f"bench{uuid.uuid4().hex[:6]}", handlers={events.USER_REGISTERED: record}, url=url)
+    with running(consumer), running(Relay(url=url, poll_seconds=30)):
+        for i in range(count):
+            key = f"lat{i}"
+            with transaction.atomic():
+                emit(events.USER_REGISTERED, {"user_id": key, "email": f"{key}@example.com", "name": "Bench"})
+            committed[key] = time.perf_counter()
+            time.sleep(0.005)  # one event at a time: latency, not queueing
+        done.wait(60)
+    samples = sorted((handled[k] - committed[k]) * 1000 for k in committed if k in handled)
+    return {
+        "events": count,
+        "handled": len(samples),
+        "p50_ms": round(statistics.median(samples), 2),
+        "p99_ms": round(samples[int(len(samples) * 0.99) - 1], 2),
+        "max_ms": round(samples[-1], 2),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=5000)
+    parser.add_argument("--latency-events", type=int, default=500)
+    parser.add_argument("--database-url", default="")
+    args = parser.parse_args()
+
+    vhost = f"shopbench-{uuid.uuid4().hex[:8]}"
+    rabbitmqctl("add_vhost", vhost)
+    rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    url = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+    try:
+        setup_django(args.database_url or None)
+        from django.db import connection
+
+        results = {
+            "database": connection.vendor,
+            "relay": bench_relay_throughput(url, args.events),
+            "bare_client": bench_bare_client(url, args.events),
+            "latency": bench_latency(url, args.latency_events),
+        }
+        print(json.dumps(results, indent=2))
+    finally:
+        rabbitmqctl("delete_vhost", vhost)
+
+
+if __name__ == "__main__":
+    main()
