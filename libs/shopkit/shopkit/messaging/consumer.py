@@ -146,8 +146,12 @@ class Consumer:
                             # the iterator would wait forever on a dead connection: reconnect instead
                             raise ConnectionError("broker connection closed")
                         return  # stop requested while idle; unacked prefetched messages return to the queue
+                    try:
+                        message = getter.result()
+                    except StopAsyncIteration:
+                        raise ConnectionError("the queue iterator ended: channel closed") from None
                     # the message in hand is finished even when a stop arrived meanwhile
-                    await self.process(getter.result(), channel)
+                    await self.process(message, channel)
                     if stop.is_set():
                         return
             finally:

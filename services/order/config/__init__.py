@@ -1,0 +1,1 @@
+"""The order service's Django project configuration."""

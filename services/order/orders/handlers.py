@@ -1,0 +1,38 @@
+"""The order service's subscriptions: one table from event type to handler, read by `manage.py consume_events`."""
+from shopkit import events
+
+from orders import services
+
+
+def product_replica_update(event):
+    """product.created / product.updated: the replica takes the new name, price, currency and active flag,
+    unless it already holds a newer version."""
+    data = event.data
+    services.product_replica_apply(product_id=data["product_id"], version=data["version"], sku=data["sku"],
+                                   name=data["name"], price=data["price"], currency=data["currency"],
+                                   active=data["active"])
+
+
+def product_replica_delete(event):
+    """product.deleted: the product can no longer be ordered."""
+    services.product_replica_delete(product_id=event.data["product_id"], version=event.data["version"])
+
+
+def order_confirm_for_reservation(event):
+    """stock.reserved: a pending order becomes confirmed (a cancelled one stays cancelled)."""
+    services.order_confirm_for_reservation(order_id=event.data["order_id"])
+
+
+def order_reject_for_reservation_failure(event):
+    """stock.reservation_failed: a pending order becomes rejected, with the shortages."""
+    services.order_reject_for_reservation_failure(order_id=event.data["order_id"],
+                                                  shortages=event.data["shortages"])
+
+
+HANDLERS = {
+    events.PRODUCT_CREATED: product_replica_update,
+    events.PRODUCT_UPDATED: product_replica_update,
+    events.PRODUCT_DELETED: product_replica_delete,
+    events.STOCK_RESERVED: order_confirm_for_reservation,
+    events.STOCK_RESERVATION_FAILED: order_reject_for_reservation_failure,
+}

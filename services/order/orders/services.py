@@ -1,0 +1,314 @@
+"""Order writes: placement, the saga's transitions, the product replica; each one transaction with its events."""
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from shopkit import events
+from shopkit.logging import get_logger
+from shopkit.messaging.outbox import emit
+from shopkit.problems import ApplicationError, Conflict, NotFound
+
+from orders import constants
+from orders.models import IdempotencyRecord, Order, OrderLine, ProductReplica, StatusHistory
+
+log = get_logger(__name__)
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Customer:
+    """Who places an order, as the access token says (``shopkit.auth.TokenUser`` fits)."""
+
+    id: str
+    email: str
+    name: str = ""
+
+
+class IdempotencyKeyReused(ApplicationError):
+    def __init__(self):
+        super().__init__("This Idempotency-Key was already used with a different request body.", status=422,
+                         code="idempotency-key-reused")
+
+
+# --- placement ----------------------------------------------------------------------------------------------------
+
+def order_place(*, customer: Customer, items: list[dict], shipping_address: dict, idempotency_key: str = "",
+                fingerprint: str = "") -> tuple[Order, bool]:
+    """Place an order of ``items`` ([{product_id, quantity}]) as ``pending``; emits ``order.placed``.
+
+    Lines naming the same product are merged into one line (quantities added, first position kept); the merged
+    quantity must still be within 1–100. Every product must be known to the replica, active, and priced in the
+    currency of the others. Name and price are snapshotted from the replica.
+
+    With an ``idempotency_key``, a repeated request (same key, same ``fingerprint``) returns the order the first
+    one placed, and ``created`` is False; the unique (customer, key) row makes two simultaneous requests place one
+    order between them.
+
+    Raises ApplicationError 400 (``errors.items[i]`` says what is wrong with line i), IdempotencyKeyReused (422)
+    when the key came with another body before.
+    """
+    if idempotency_key:
+        earlier = _order_for_idempotency_key(customer_id=customer.id, key=idempotency_key, fingerprint=fingerprint)
+        if earlier is not None:
+            return earlier, False
+    try:
+        with transaction.atomic():
+            order = _order_create(customer=customer, items=items, shipping_address=shipping_address)
+            if idempotency_key:
+                IdempotencyRecord.objects.create(customer_id=customer.id, key=idempotency_key,
+                                                 fingerprint=fingerprint, order=order)
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        # Another request with this key committed first (we waited on its row): answer as a repeat of it.
+        earlier = _order_for_idempotency_key(customer_id=customer.id, key=idempotency_key, fingerprint=fingerprint)
+        if earlier is None:
+            raise
+        return earlier, False
+    return order, True
+
+
+def _order_for_idempotency_key(*, customer_id: str, key: str, fingerprint: str) -> Order | None:
+    record = IdempotencyRecord.objects.select_related("order").filter(customer_id=customer_id, key=key).first()
+    if record is None:
+        return None
+    if record.fingerprint != fingerprint:
+        raise IdempotencyKeyReused()
+    return record.order
+
+
+def _order_create(*, customer: Customer, items: list[dict], shipping_address: dict) -> Order:
+    lines = _priced_lines(items)
+    total = sum((line["line_total"] for line in lines), Decimal("0.00"))
+    order = Order.objects.create(
+        customer_id=customer.id, customer_email=customer.email, customer_name=customer.name or "",
+        status=constants.PENDING, currency=lines[0]["currency"], total=total,
+        shipping_address=_address(shipping_address),
+    )
+    OrderLine.objects.bulk_create([
+        OrderLine(order=order, position=position, product_id=line["product_id"], sku=line["sku"], name=line["name"],
+                  unit_price=line["unit_price"], quantity=line["quantity"], line_total=line["line_total"])
+        for position, line in enumerate(lines)
+    ])
+    StatusHistory.objects.create(order=order, status=constants.PENDING, at=order.created_at,
+                                 reason=constants.REASON_PLACED)
+    emit(events.ORDER_PLACED, {
+        "order_id": str(order.id),
+        "customer_id": order.customer_id,
+        "customer_email": order.customer_email,
+        "customer_name": order.customer_name,
+        **_items_and_total(order),
+    }, subject=str(order.id))
+    log.info("order placed", order_id=str(order.id), total=str(order.total), lines=len(lines))
+    return order
+
+
+def _priced_lines(items: list[dict]) -> list[dict]:
+    """Merge repeated products, check every line against the replica, and price it; raise 400 with per-line errors."""
+    if not items:
+        raise ApplicationError("An order needs at least one line.", code="validation",
+                               errors={"items": ["An order needs at least one line."]})
+    if len(items) > constants.MAX_LINES:
+        raise ApplicationError(f"An order has at most {constants.MAX_LINES} lines.", code="validation",
+                               errors={"items": [f"An order has at most {constants.MAX_LINES} lines."]})
+    merged: dict[str, dict] = {}  # product id → summed quantity and the request lines naming it, in first-seen order
+    for index, item in enumerate(items):
+        product_id = str(item["product_id"])
+        entry = merged.setdefault(product_id, {"quantity": 0, "indexes": []})
+        entry["quantity"] += int(item["quantity"])
+        entry["indexes"].append(index)
+    replicas = ProductReplica.objects.in_bulk(list(merged))
+
+    errors: list[dict] = [{} for _ in items]
+    lines = []
+    currency = None
+    for product_id, entry in merged.items():
+        first = entry["indexes"][0]
+        replica = replicas.get(product_id)
+        if replica is None:
+            errors[first]["product_id"] = ["Unknown product."]
+            continue
+        if not replica.orderable:
+            errors[first]["product_id"] = ["This product is not available."]
+            continue
+        quantity = entry["quantity"]
+        if not constants.MIN_QUANTITY <= quantity <= constants.MAX_QUANTITY:
+            for index in entry["indexes"]:
+                errors[index]["quantity"] = [
+                    f"Between {constants.MIN_QUANTITY} and {constants.MAX_QUANTITY} of one product per order "
+                    f"(lines of the same product are added up)."]
+            continue
+        currency = currency or replica.currency
+        if replica.currency != currency:
+            errors[first]["product_id"] = [
+                f"This product is priced in {replica.currency}; an order has one currency ({currency})."]
+            continue
+        lines.append({
+            "product_id": product_id, "sku": replica.sku, "name": replica.name, "currency": replica.currency,
+            "unit_price": replica.price, "quantity": quantity,
+            "line_total": (replica.price * quantity).quantize(CENT),
+        })
+    if any(errors):
+        raise ApplicationError("Some lines of the order cannot be placed.", code="validation",
+                               errors={"items": errors})
+    return lines
+
+
+def _address(address: dict) -> dict:
+    fields = ("name", "line1", "line2", "city", "postal_code", "country")
+    return {name: str(address.get(name) or "") for name in fields}
+
+
+# --- the saga's transitions ---------------------------------------------------------------------------------------
+
+def order_cancel(*, order_id, by_staff: bool, reason: str = "") -> Order:
+    """``pending``/``confirmed`` → ``cancelled``; emits ``order.cancelled`` (product releases any reservation).
+
+    Raises NotFound, Conflict (409) from any other status.
+    """
+    reason = reason or (constants.REASON_CANCELLED_BY_STAFF if by_staff else constants.REASON_CANCELLED_BY_CUSTOMER)
+    with transaction.atomic():
+        order = _order_lock(order_id)
+        _transition(order, constants.CANCELLED, reason=reason)
+        emit(events.ORDER_CANCELLED, {**_status_payload(order), "reason": reason}, subject=str(order.id))
+    return order
+
+
+def order_ship(*, order_id) -> Order:
+    """``confirmed`` → ``shipped``; emits ``order.shipped``. Raises NotFound, Conflict (409)."""
+    with transaction.atomic():
+        order = _order_lock(order_id)
+        _transition(order, constants.SHIPPED, reason=constants.REASON_SHIPPED)
+        emit(events.ORDER_SHIPPED, _status_payload(order), subject=str(order.id))
+    return order
+
+
+def order_deliver(*, order_id) -> Order:
+    """``shipped`` → ``delivered``; emits ``order.delivered``. Raises NotFound, Conflict (409)."""
+    with transaction.atomic():
+        order = _order_lock(order_id)
+        _transition(order, constants.DELIVERED, reason=constants.REASON_DELIVERED)
+        emit(events.ORDER_DELIVERED, _status_payload(order), subject=str(order.id))
+    return order
+
+
+def order_confirm_for_reservation(*, order_id) -> Order | None:
+    """``pending`` → ``confirmed`` once product reserved the stock; emits ``order.confirmed``.
+
+    Any other status means the news is late: a cancelled order stays cancelled (product releases the reservation
+    on ``order.cancelled``, also when the cancel overtook the reservation), a confirmed one was confirmed by an
+    earlier copy. Those are logged and change nothing. Raises NotFound for an order this service never had.
+    """
+    with transaction.atomic():
+        order = _order_lock(order_id)
+        if order.status != constants.PENDING:
+            log.info("stock.reserved ignored", order_id=str(order.id), status=order.status)
+            return None
+        _transition(order, constants.CONFIRMED, reason=constants.REASON_RESERVED)
+        emit(events.ORDER_CONFIRMED, _status_payload(order), subject=str(order.id))
+    return order
+
+
+def order_reject_for_reservation_failure(*, order_id, shortages: list[dict]) -> Order | None:
+    """``pending`` → ``rejected`` when product could not reserve; emits ``order.rejected`` with the shortages.
+
+    Any other status (cancelled meanwhile, or an earlier copy already rejected it) is logged and changes nothing.
+    Raises NotFound for an order this service never had.
+    """
+    with transaction.atomic():
+        order = _order_lock(order_id)
+        if order.status != constants.PENDING:
+            log.info("stock.reservation_failed ignored", order_id=str(order.id), status=order.status)
+            return None
+        _transition(order, constants.REJECTED, reason=constants.REASON_OUT_OF_STOCK)
+        emit(events.ORDER_REJECTED, {
+            "order_id": str(order.id),
+            "customer_email": order.customer_email,
+            "customer_name": order.customer_name,
+            "reason": constants.REASON_OUT_OF_STOCK,
+            "shortages": [{"product_id": str(s["product_id"]), "requested": int(s["requested"]),
+                           "available": int(s["available"])} for s in shortages],
+        }, subject=str(order.id))
+    return order
+
+
+def _order_lock(order_id) -> Order:
+    # The row lock serialises a customer's cancel against the saga's handlers and staff's ship on PostgreSQL;
+    # on SQLite the IMMEDIATE transaction already holds the database's write lock.
+    try:
+        return Order.objects.select_for_update().get(pk=order_id)
+    except (Order.DoesNotExist, ValidationError, ValueError, TypeError):  # a malformed id names no order
+        raise NotFound("No such order.") from None
+
+
+def _transition(order: Order, status: str, *, reason: str) -> None:
+    if status not in constants.TRANSITIONS[order.status]:
+        raise Conflict(f"The order is {order.status}; it cannot become {status}.", code="illegal-transition",
+                       extra={"order_status": order.status})
+    order.status = status
+    order.save(update_fields=["status", "updated_at"])
+    StatusHistory.objects.create(order=order, status=status, at=timezone.now(),
+                                 reason=reason[:constants.REASON_MAX_LENGTH])
+    log.info("order status changed", order_id=str(order.id), status=status, reason=reason)
+
+
+def _items_and_total(order: Order) -> dict:
+    return {
+        "items": [{
+            "product_id": line.product_id, "sku": line.sku, "name": line.name, "quantity": line.quantity,
+            "unit_price": _money(line.unit_price), "line_total": _money(line.line_total),
+        } for line in order.lines.order_by("position")],
+        "total": _money(order.total),
+        "currency": order.currency,
+    }
+
+
+def _status_payload(order: Order) -> dict:
+    """What the email service needs to write about an order: who, what (lines with names), how much."""
+    return {"order_id": str(order.id), "customer_email": order.customer_email,
+            "customer_name": order.customer_name, **_items_and_total(order)}
+
+
+def _money(value) -> str:
+    return f"{Decimal(value).quantize(CENT)}"
+
+
+# --- the product replica ------------------------------------------------------------------------------------------
+
+def product_replica_apply(*, product_id: str, version: int, sku: str, name: str, price, currency: str,
+                          active: bool) -> bool:
+    """Record a ``product.created``/``product.updated``, unless the replica already holds this version or a newer
+    one (events may arrive out of order). Returns whether it changed anything."""
+    fields = {"sku": sku, "name": name, "price": Decimal(str(price)), "currency": currency, "active": bool(active),
+              "deleted": False}
+    return _replica_write(product_id=str(product_id), version=int(version), fields=fields)
+
+
+def product_replica_delete(*, product_id: str, version: int) -> bool:
+    """Record a ``product.deleted`` as a tombstone (never orderable again, and older updates cannot revive it),
+    unless the replica already holds a newer version. Returns whether it changed anything."""
+    return _replica_write(product_id=str(product_id), version=int(version), fields={"active": False, "deleted": True})
+
+
+def _replica_write(*, product_id: str, version: int, fields: dict) -> bool:
+    with transaction.atomic():
+        # One conditional UPDATE: two consumers applying versions of one product can never go backwards.
+        updated = ProductReplica.objects.filter(product_id=product_id, version__lt=version).update(
+            version=version, updated_at=timezone.now(), **fields)
+        if updated:
+            return True
+        if ProductReplica.objects.filter(product_id=product_id).exists():
+            log.info("stale product event ignored", product_id=product_id, version=version)
+            return False
+        try:
+            with transaction.atomic():
+                ProductReplica.objects.create(product_id=product_id, version=version, **fields)
+        except IntegrityError:
+            # Created concurrently by another consumer: settle by version like any other update.
+            return bool(ProductReplica.objects.filter(product_id=product_id, version__lt=version).update(
+                version=version, updated_at=timezone.now(), **fields))
+        return True

@@ -1,0 +1,172 @@
+"""Incoming events applied through the consumer's inbox: the product replica and the order side of the saga."""
+import uuid
+from decimal import Decimal
+
+import pytest
+
+from shopkit import events
+from shopkit.envelope import build_event
+from shopkit.messaging.consumer import apply_event
+from shopkit.problems import NotFound
+
+from orders import constants, services
+from orders.handlers import HANDLERS
+from orders.models import Order, ProductReplica
+from orders.tests.support import outbox
+
+pytestmark = pytest.mark.django_db
+
+
+def deliver(event_type, data, subject=""):
+    """Apply an event as the consumer would: its handler, in a transaction with the inbox record."""
+    event = build_event(event_type, data, source="/shop/test", subject=subject)
+    apply_event(event, HANDLERS[event_type])
+    return event
+
+
+def product_event(product_id, version, **changes):
+    return {"product_id": product_id, "sku": "PEN-1", "name": "Fountain pen", "price": "12.50", "currency": "EUR",
+            "active": True, "version": version, **changes}
+
+
+# --- the product replica ------------------------------------------------------------------------------------------
+
+def test_product_created_makes_the_product_orderable():
+    deliver(events.PRODUCT_CREATED, product_event("p1", 1))
+
+    replica = ProductReplica.objects.get(product_id="p1")
+    assert (replica.sku, replica.name, replica.price, replica.currency, replica.version) == (
+        "PEN-1", "Fountain pen", Decimal("12.50"), "EUR", 1)
+    assert replica.orderable
+
+
+def test_a_newer_update_replaces_the_replica():
+    deliver(events.PRODUCT_CREATED, product_event("p1", 1))
+
+    deliver(events.PRODUCT_UPDATED, product_event("p1", 2, price="14.00", active=False))
+
+    replica = ProductReplica.objects.get(product_id="p1")
+    assert (replica.price, replica.active, replica.version) == (Decimal("14.00"), False, 2)
+
+
+def test_an_old_update_after_a_new_one_changes_nothing():
+    deliver(events.PRODUCT_UPDATED, product_event("p1", 3, price="30.00", name="Newest"))
+
+    deliver(events.PRODUCT_UPDATED, product_event("p1", 2, price="20.00", name="Older"))
+    deliver(events.PRODUCT_CREATED, product_event("p1", 1, price="10.00", name="Oldest"))
+    deliver(events.PRODUCT_UPDATED, product_event("p1", 3, price="99.00", name="Same version again"))
+
+    replica = ProductReplica.objects.get(product_id="p1")
+    assert (replica.name, replica.price, replica.version) == ("Newest", Decimal("30.00"), 3)
+
+
+def test_a_deleted_product_stays_deleted_when_an_older_update_arrives_late():
+    deliver(events.PRODUCT_CREATED, product_event("p1", 1))
+    deliver(events.PRODUCT_DELETED, {"product_id": "p1", "version": 3})
+
+    deliver(events.PRODUCT_UPDATED, product_event("p1", 2, active=True))
+
+    replica = ProductReplica.objects.get(product_id="p1")
+    assert replica.deleted and not replica.orderable and replica.version == 3
+
+
+def test_a_delete_older_than_the_replica_changes_nothing():
+    deliver(events.PRODUCT_UPDATED, product_event("p1", 4))
+
+    deliver(events.PRODUCT_DELETED, {"product_id": "p1", "version": 2})
+
+    assert ProductReplica.objects.get(product_id="p1").orderable
+
+
+def test_a_delete_of_a_product_never_seen_leaves_a_tombstone():
+    deliver(events.PRODUCT_DELETED, {"product_id": "p9", "version": 5})
+    deliver(events.PRODUCT_CREATED, product_event("p9", 1))
+
+    assert not ProductReplica.objects.get(product_id="p9").orderable
+
+
+# --- the saga -----------------------------------------------------------------------------------------------------
+
+def _reserved(order):
+    return {"order_id": str(order.id),
+            "items": [{"product_id": l.product_id, "quantity": l.quantity} for l in order.lines.all()]}
+
+
+def _failed(order):
+    return {"order_id": str(order.id),
+            "shortages": [{"product_id": l.product_id, "requested": l.quantity, "available": 0}
+                          for l in order.lines.all()]}
+
+
+def test_stock_reserved_confirms_the_order_once_even_when_delivered_twice(place):
+    order = place()
+    event = build_event(events.STOCK_RESERVED, _reserved(order), source="/shop/product", subject=str(order.id))
+
+    assert apply_event(event, HANDLERS[events.STOCK_RESERVED]) is True
+    assert apply_event(event, HANDLERS[events.STOCK_RESERVED]) is False
+
+    order.refresh_from_db()
+    assert order.status == constants.CONFIRMED
+    assert order.history.filter(status=constants.CONFIRMED).count() == 1
+    assert len(outbox(events.ORDER_CONFIRMED)) == 1
+
+
+def test_a_second_stock_reserved_event_for_a_confirmed_order_changes_nothing(place):
+    order = place()
+    deliver(events.STOCK_RESERVED, _reserved(order))
+
+    deliver(events.STOCK_RESERVED, _reserved(order))
+
+    assert order.history.count() == 2 and len(outbox(events.ORDER_CONFIRMED)) == 1
+
+
+def test_stock_reservation_failed_rejects_the_order_with_the_shortages(place):
+    order = place()
+
+    deliver(events.STOCK_RESERVATION_FAILED, _failed(order))
+
+    order.refresh_from_db()
+    assert order.status == constants.REJECTED
+    [rejected] = outbox(events.ORDER_REJECTED)
+    assert rejected["data"]["shortages"] == _failed(order)["shortages"]
+    assert rejected["data"]["reason"] == constants.REASON_OUT_OF_STOCK
+
+
+def test_stock_reserved_after_a_cancel_does_not_confirm_the_order(place):
+    # Product releases that reservation itself on order.cancelled (also when the cancel overtook it).
+    order = place()
+    services.order_cancel(order_id=order.id, by_staff=False)
+
+    deliver(events.STOCK_RESERVED, _reserved(order))
+
+    order.refresh_from_db()
+    assert order.status == constants.CANCELLED
+    assert not outbox(events.ORDER_CONFIRMED)
+    assert list(order.history.values_list("status", flat=True)) == ["pending", "cancelled"]
+
+
+def test_a_reservation_failure_after_a_cancel_does_not_reject_the_order(place):
+    order = place()
+    services.order_cancel(order_id=order.id, by_staff=False)
+
+    deliver(events.STOCK_RESERVATION_FAILED, _failed(order))
+
+    order.refresh_from_db()
+    assert order.status == constants.CANCELLED and not outbox(events.ORDER_REJECTED)
+
+
+def test_stock_news_about_an_unknown_order_fails_so_the_consumer_parks_it():
+    with pytest.raises(NotFound):
+        deliver(events.STOCK_RESERVED, {"order_id": str(uuid.uuid4()), "items": []})
+    assert not Order.objects.exists()
+
+
+def test_every_event_order_consumes_has_a_handler():
+    assert set(HANDLERS) == {events.PRODUCT_CREATED, events.PRODUCT_UPDATED, events.PRODUCT_DELETED,
+                             events.STOCK_RESERVED, events.STOCK_RESERVATION_FAILED}
+
+
+def test_stock_news_with_a_malformed_order_id_is_not_found():
+    with pytest.raises(NotFound):
+        deliver(events.STOCK_RESERVATION_FAILED,
+                {"order_id": "not-a-uuid", "shortages": [{"product_id": "p", "requested": 1, "available": 0}]})
