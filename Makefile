@@ -68,6 +68,7 @@ test-frontend: frontend-deps
 	cd frontend && npm test --silent
 
 test-e2e: deps system-deps frontend-deps
+	python3 deploy/local/up.py --install-only
 	$(PYTEST) -q -p no:logging tests/e2e
 
 bench: deps

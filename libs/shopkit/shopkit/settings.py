@@ -54,7 +54,9 @@ def service_settings(*, service: str, base_dir: Path, apps: list[str], handlers:
         "ROOT_URLCONF": "config.urls",
         "WSGI_APPLICATION": "config.wsgi.application",
         "APPEND_SLASH": False,
-        "STATIC_URL": "/static/",  # no static files are served; Django's live test server needs the setting
+        "STATIC_URL": "/static/",
+        # The gateway terminates TLS and says so; links the services build (pagination) then say https.
+        "SECURE_PROXY_SSL_HEADER": ("HTTP_X_FORWARDED_PROTO", "https"),
         "TEMPLATES": [{
             "BACKEND": "django.template.backends.django.DjangoTemplates",
             "DIRS": [],

@@ -22,19 +22,26 @@ from shopkit.logging import get_logger
 log = get_logger(__name__)
 
 
+def open_maildir(path: Path) -> mailbox.Maildir:
+    """The Maildir at ``path``, made complete: ``mailbox`` creates tmp/new/cur only when the folder itself is new."""
+    for sub in ("tmp", "new", "cur"):
+        (Path(path) / sub).mkdir(parents=True, exist_ok=True)
+    return mailbox.Maildir(str(path), create=False)
+
+
 class MaildirHandler:
     """aiosmtpd handler: each message is delivered into the Maildir, envelope recipients recorded in it."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
         self._lock = threading.Lock()
-        mailbox.Maildir(str(self.path), create=True)
+        open_maildir(self.path)
 
     async def handle_DATA(self, server, session, envelope):
         trace = (f"Return-Path: <{envelope.mail_from}>\r\n"
                  f"X-Envelope-To: {', '.join(envelope.rcpt_tos)}\r\n").encode()
         with self._lock:
-            key = mailbox.Maildir(str(self.path), create=True).add(trace + envelope.original_content)
+            key = open_maildir(self.path).add(trace + envelope.original_content)
         log.info("sink stored message", key=key, rcpt_tos=envelope.rcpt_tos)
         return "250 Message accepted for delivery"
 
@@ -66,7 +73,7 @@ class Sink:
 # --- reading the Maildir ----------------------------------------------------------------------------------
 def read_messages(maildir: Path, *, to: str = "") -> list[dict]:
     """Every message of the Maildir as a dict, newest first; ``to`` keeps those addressed to it."""
-    box = mailbox.Maildir(str(maildir), create=True)
+    box = open_maildir(maildir)
     messages = []
     for key in box.keys():
         try:
@@ -81,7 +88,7 @@ def read_messages(maildir: Path, *, to: str = "") -> list[dict]:
 
 
 def read_message(maildir: Path, key: str) -> dict | None:
-    box = mailbox.Maildir(str(maildir), create=True)
+    box = open_maildir(maildir)
     try:
         return _describe(key, box.get_bytes(key))
     except KeyError:

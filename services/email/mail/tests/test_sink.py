@@ -78,3 +78,18 @@ def test_an_unknown_message_is_404(sink):
         with pytest.raises(urllib.error.HTTPError) as failure:
             get(sink, path)
         assert failure.value.code == 404
+
+
+@pytest.mark.django_db
+def test_an_existing_empty_folder_becomes_a_working_maildir(tmp_path, settings):
+    folder = tmp_path / "premade"
+    folder.mkdir()  # e.g. made by a launcher or a volume mount, without tmp/new/cur
+    empty_sink = Sink(maildir=folder, port=free_port())
+    empty_sink.start()
+    try:
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", empty_sink.smtp.port
+        queue("eve@example.com")
+        Sender().send_due()
+        assert [m["to"] for m in read_messages(folder)] == [["eve@example.com"]]
+    finally:
+        empty_sink.stop()
