@@ -1,0 +1,131 @@
+// The signed-in session (tokens and user) kept in localStorage, outside React so the API client can use it.
+import type { TokenPair, User } from "../api/types";
+
+const STORAGE_KEY = "shop.session";
+/** Refresh this long before the access token expires, but never earlier than a fifth of its lifetime. */
+const REFRESH_MARGIN_MS = 60_000;
+
+export interface Session {
+  access: string;
+  refresh?: string;
+  /** Epoch milliseconds when the access token stops being accepted. */
+  expiresAt: number;
+  /** Lifetime of the access token in milliseconds, to scale the refresh margin for short-lived tokens. */
+  lifetimeMs: number;
+  user?: User;
+}
+
+type Listener = (session: Session | null) => void;
+
+let current: Session | null = load();
+const listeners = new Set<Listener>();
+let refreshing: Promise<Session | null> | null = null;
+
+function load(): Session | null {
+  try {
+    const raw = localStorage.getItem(STORAGE_KEY);
+    if (!raw) return null;
+    const parsed = JSON.parse(raw) as Session;
+    return typeof parsed.access === "string" && typeof parsed.expiresAt === "number" ? parsed : null;
+  } catch {
+    return null;
+  }
+}
+
+export function getSession(): Session | null {
+  return current;
+}
+
+export function setSession(session: Session | null): void {
+  current = session;
+  try {
+    if (session) localStorage.setItem(STORAGE_KEY, JSON.stringify(session));
+    else localStorage.removeItem(STORAGE_KEY);
+  } catch {
+    // Private browsing may forbid storage; the session then lives until the tab closes.
+  }
+  listeners.forEach((listener) => listener(session));
+}
+
+export function subscribe(listener: Listener): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+/** Re-read storage, e.g. after another tab signed in or out. */
+export function reloadSession(): void {
+  current = load();
+  listeners.forEach((listener) => listener(current));
+}
+
+/** Seconds until expiry from the token response, or from the JWT's own `exp` when `expires_in` is absent. */
+function lifetimeSeconds(tokens: TokenPair, now: number): number {
+  if (typeof tokens.expires_in === "number" && tokens.expires_in > 0) return tokens.expires_in;
+  const exp = jwtExpiry(tokens.access);
+  return exp ? Math.max(1, exp - Math.floor(now / 1000)) : 300;
+}
+
+export function jwtExpiry(token: string): number | null {
+  try {
+    const payload = token.split(".")[1];
+    const json = atob(payload.replace(/-/g, "+").replace(/_/g, "/"));
+    const exp = (JSON.parse(json) as { exp?: unknown }).exp;
+    return typeof exp === "number" ? exp : null;
+  } catch {
+    return null;
+  }
+}
+
+export function sessionFromTokens(tokens: TokenPair, previous: Session | null = null, now = Date.now()): Session {
+  const lifetimeMs = lifetimeSeconds(tokens, now) * 1000;
+  return {
+    access: tokens.access,
+    // Identity may or may not rotate refresh tokens; keep the old one when it does not send a new one.
+    refresh: tokens.refresh ?? previous?.refresh,
+    expiresAt: now + lifetimeMs,
+    lifetimeMs,
+    user: previous?.user,
+  };
+}
+
+/** Milliseconds from now until the access token should be refreshed. */
+export function refreshDelay(session: Session, now = Date.now()): number {
+  const margin = Math.min(REFRESH_MARGIN_MS, session.lifetimeMs / 5);
+  return Math.max(0, session.expiresAt - margin - now);
+}
+
+export function needsRefresh(session: Session, now = Date.now()): boolean {
+  return refreshDelay(session, now) === 0;
+}
+
+/**
+ * Exchange the refresh token for a new access token. Concurrent callers share one request.
+ * A 400/401 answer means the refresh token is no longer good: the session ends (resolves null).
+ * A network failure keeps the session and rejects, so a later attempt can still succeed.
+ */
+export function refreshSession(): Promise<Session | null> {
+  if (refreshing) return refreshing;
+  const session = current;
+  if (!session?.refresh) return Promise.resolve(session);
+  refreshing = (async () => {
+    try {
+      const response = await fetch("/api/v1/auth/token/refresh", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ refresh: session.refresh }),
+      });
+      if (response.status === 400 || response.status === 401 || response.status === 403) {
+        setSession(null);
+        return null;
+      }
+      if (!response.ok) throw new Error(`Token refresh failed with status ${response.status}`);
+      const tokens = (await response.json()) as TokenPair;
+      const next = sessionFromTokens(tokens, current ?? session);
+      setSession(next);
+      return next;
+    } finally {
+      refreshing = null;
+    }
+  })();
+  return refreshing;
+}
