@@ -26,6 +26,7 @@ class EmailOutputSerializer(serializers.Serializer):
 class EmailDetailOutputSerializer(EmailOutputSerializer):
     last_error = serializers.CharField()
     next_attempt_at = serializers.DateTimeField()
+    body = serializers.CharField(source="body_text", help_text="The text body (DESIGN.md §5 names it `body`).")
     body_text = serializers.CharField()
     body_html = serializers.CharField()
 

@@ -93,7 +93,8 @@ def test_staff_read_one_message_with_its_bodies(client, ledger):
 
     assert response.status_code == 200
     body = response.json()
-    assert LIST_FIELDS | {"body_text", "body_html"} <= set(body)
+    assert LIST_FIELDS | {"body", "body_text", "body_html"} <= set(body)
+    assert body["body"] == message.body_text
     assert body["body_text"] == message.body_text and "Blue Mug" in body["body_text"]
     assert body["body_html"] == message.body_html and "<table" in body["body_html"]
     assert body["status"] == constants.STATUS_SENT

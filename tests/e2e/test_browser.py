@@ -1,0 +1,26 @@
+"""The storefront and staff console in real Chromium (frontend/e2e/run.mjs), against the e2e shop's gateway."""
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+RUNNER = REPO / "frontend" / "e2e" / "run.mjs"
+ARTIFACTS = REPO / "test-artifacts" / "browser"
+
+
+@pytest.mark.skipif(not RUNNER.exists(), reason="frontend/e2e/run.mjs is missing")
+def test_customer_and_staff_journeys_pass_in_chromium(shop):
+    assert shutil.which("node"), "node is required for the browser tests"
+    assert (REPO / "frontend" / "dist" / "index.html").exists(), "build the frontend first (make test does)"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "SHOP_BASE_URL": shop.base_url, "SHOP_ADMIN_EMAIL": shop.admin_email,
+           "SHOP_ADMIN_PASSWORD": shop.admin_password, "SCREENSHOT_DIR": str(ARTIFACTS)}
+    result = subprocess.run(["node", str(RUNNER)], cwd=REPO / "frontend", env=env, text=True,
+                            capture_output=True, timeout=600)
+    output = result.stdout[-4000:] + result.stderr[-2000:]
+    assert result.returncode == 0, output
+    assert " 0 failed" in result.stdout, output
+    assert any(ARTIFACTS.glob("*.png")), "the runner saved no screenshots"
