@@ -13,6 +13,9 @@ def sqlite_database(path: Path) -> dict:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(path),
+        # Opening a connection (connect + PRAGMAs) costs more than serving a catalog page: keep it, as the
+        # server databases do.
+        "CONN_MAX_AGE": 60,
         "OPTIONS": {
             "timeout": SQLITE_BUSY_TIMEOUT,
             # IMMEDIATE: a transaction that will write takes the write lock at BEGIN, so two writers never

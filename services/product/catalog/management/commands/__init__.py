@@ -1,0 +1,1 @@
+"""The catalog's commands: seed_demo_catalog."""

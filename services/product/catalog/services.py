@@ -1,0 +1,302 @@
+"""Writes of the catalog: products, stock adjustments and the order saga's reservations, each in one
+transaction together with the events it emits."""
+import uuid
+from collections import Counter
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from catalog import constants
+from catalog.locks import stock_lock
+from catalog.models import Category, Product, Reservation, ReservationLine, Stock, StockAdjustment
+from shopkit import events
+from shopkit.logging import get_logger
+from shopkit.messaging.outbox import emit
+from shopkit.problems import ApplicationError, Conflict, NotFound
+
+log = get_logger(__name__)
+
+# Fields of a product that staff may change, and that a change of bumps `version`.
+EDITABLE_FIELDS = ("sku", "name", "description", "price", "currency", "category", "image_url", "active")
+
+
+# ---------------------------------------------------------------------------------------------- products
+
+def product_create(*, sku: str, name: str, price: Decimal | str, currency: str = constants.DEFAULT_CURRENCY,
+                   description: str = "", category: str | None = None, image_url: str = "", active: bool = True,
+                   initial_stock: int = 0, actor_id: str = "", actor_email: str = "") -> Product:
+    """Add a product (version 1) with its stock row; a non-zero ``initial_stock`` is recorded as an adjustment.
+
+    ``category`` is a slug. Emits product.created. Raises ApplicationError (400) for an unknown category,
+    Conflict (409, code ``sku-taken``) for a sku already used, by a deleted product too.
+    """
+    price = Decimal(price)  # a caller may hand over the string form; the events format it with two places
+    with transaction.atomic():
+        category_obj = _category_by_slug(category)
+        _ensure_sku_free(sku)
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                product = Product.objects.create(
+                    sku=sku, name=name, description=description, price=price, currency=currency,
+                    category=category_obj, image_url=image_url, active=active, created_at=now, updated_at=now)
+        except IntegrityError:
+            raise _sku_taken(sku) from None  # a concurrent create took it between our check and insert
+        Stock.objects.create(product=product, on_hand=initial_stock, reserved=0, updated_at=now)
+        if initial_stock:
+            StockAdjustment.objects.create(product=product, delta=initial_stock, reason="initial stock",
+                                           on_hand_after=initial_stock, actor_id=actor_id,
+                                           actor_email=actor_email, at=now)
+        emit(events.PRODUCT_CREATED, _product_changed_payload(product), subject=str(product.id))
+    return product
+
+
+def product_update(*, product_id: uuid.UUID, changes: dict, expected_version: int | None = None) -> Product:
+    """Apply ``changes`` (a subset of EDITABLE_FIELDS; ``category`` as a slug or None) to a product.
+
+    A change that changes nothing is no change: no new version, no event. Otherwise version +1 and emits
+    product.updated. Raises NotFound for an unknown or deleted product, Conflict (``version-mismatch``) when
+    ``expected_version`` is given and is not the current one, plus product_create's errors.
+    """
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    with transaction.atomic():
+        product = _product_for_update(product_id)
+        if expected_version is not None and expected_version != product.version:
+            raise Conflict(f"The product is at version {product.version}, not {expected_version}; reload it.",
+                           code="version-mismatch", extra={"version": product.version})
+        if "category" in changes:
+            changes = {**changes, "category": _category_by_slug(changes["category"])}
+        if changes.get("sku", product.sku) != product.sku:
+            _ensure_sku_free(changes["sku"])
+        changed = [field for field, value in changes.items() if getattr(product, field) != value]
+        if not changed:
+            return product
+        for field in changed:
+            setattr(product, field, changes[field])
+        product.version += 1
+        product.updated_at = timezone.now()
+        try:
+            with transaction.atomic():
+                product.save(update_fields=[*changed, "version", "updated_at"])
+        except IntegrityError:
+            raise _sku_taken(product.sku) from None
+        emit(events.PRODUCT_UPDATED, _product_changed_payload(product), subject=str(product.id))
+    return product
+
+
+def product_delete(*, product_id: uuid.UUID) -> Product:
+    """Withdraw a product: hidden from every list and detail, not orderable, version +1. The row stays for the
+    reservations that name it. Emits product.deleted. Raises NotFound for an unknown or already deleted one."""
+    with transaction.atomic():
+        product = _product_for_update(product_id)
+        now = timezone.now()
+        product.active = False
+        product.deleted_at = now
+        product.updated_at = now
+        product.version += 1
+        product.save(update_fields=["active", "deleted_at", "updated_at", "version"])
+        emit(events.PRODUCT_DELETED, {"product_id": str(product.id), "version": product.version},
+             subject=str(product.id))
+    return product
+
+
+def _product_for_update(product_id) -> Product:
+    product = Product.objects.select_for_update().filter(pk=product_id, deleted_at__isnull=True).first()
+    if product is None:
+        raise NotFound("No such product.")
+    return product
+
+
+def _category_by_slug(slug: str | None) -> Category | None:
+    if slug is None:
+        return None
+    category = Category.objects.filter(slug=slug).first()
+    if category is None:
+        raise ApplicationError(f"Unknown category {slug!r}.", status=400, code="validation",
+                               errors={"category": [f"Unknown category {slug!r}."]})
+    return category
+
+
+def _ensure_sku_free(sku: str) -> None:
+    if Product.objects.filter(sku=sku).exists():
+        raise _sku_taken(sku)
+
+
+def _sku_taken(sku: str) -> Conflict:
+    return Conflict(f"Another product already has sku {sku!r}.", code="sku-taken",
+                    errors={"sku": [f"Another product already has sku {sku!r}."]})
+
+
+def _product_changed_payload(product: Product) -> dict:
+    return {"product_id": str(product.id), "sku": product.sku, "name": product.name,
+            "price": f"{product.price:.2f}", "currency": product.currency, "active": product.active,
+            "version": product.version}
+
+
+# ------------------------------------------------------------------------------------------------- stock
+
+def stock_adjust(*, product_id: uuid.UUID, delta: int, reason: str, actor_id: str = "",
+                 actor_email: str = "") -> Stock:
+    """Change stock on hand by ``delta`` (a delivery, a count, breakage) and record who did it and why.
+
+    Emits nothing (no other service tracks stock levels). Raises NotFound for an unknown or deleted product,
+    ApplicationError (400) for a zero delta, Conflict (``stock-below-reserved``) when on hand would fall
+    below what orders have reserved (which also keeps it from going negative).
+    """
+    if delta == 0:
+        raise ApplicationError("A stock adjustment must change something.", status=400, code="validation",
+                               errors={"delta": ["Must not be zero."]})
+    with transaction.atomic():
+        if not Product.objects.filter(pk=product_id, deleted_at__isnull=True).exists():
+            raise NotFound("No such product.")
+        stock = stock_lock([product_id])[product_id]
+        on_hand = stock.on_hand + delta
+        if on_hand < stock.reserved:
+            raise Conflict(
+                f"On hand would be {on_hand}, below the {stock.reserved} reserved for orders.",
+                code="stock-below-reserved",
+                extra={"on_hand": stock.on_hand, "reserved": stock.reserved, "available": stock.available})
+        now = timezone.now()
+        stock.on_hand = on_hand
+        _stock_save(stock, now, "on_hand")
+        StockAdjustment.objects.create(product_id=product_id, delta=delta, reason=reason, on_hand_after=on_hand,
+                                       actor_id=actor_id, actor_email=actor_email, at=now)
+    return stock
+
+
+# ------------------------------------------------------------------------------------- order reservations
+
+def reservation_create(*, order_id: str, items: list[tuple[str, int]]) -> Reservation:
+    """Reserve every line of an order, or none: order.placed's effect.
+
+    ``items`` are (product id, quantity) pairs; a product named twice is reserved for the sum. An unknown,
+    inactive or deleted product is a shortage with 0 available. Emits stock.reserved, or
+    stock.reservation_failed with every shortage. If the order already has a reservation (a repeated
+    order.placed, or one that arrives after its order.cancelled), nothing changes and nothing is emitted: the
+    first outcome is already on its way.
+    """
+    requested = Counter()
+    for product_id, quantity in items:
+        # One spelling per product (a UUID in capitals is the same product), so its lines add up.
+        parsed = _as_uuid(str(product_id))
+        requested[str(parsed) if parsed else str(product_id)] += int(quantity)
+    known_ids = {key: _as_uuid(key) for key in requested}
+    with transaction.atomic():
+        # Stock first, reservation second: a concurrent duplicate waits on the stock locks, then sees ours.
+        stocks = stock_lock(pid for pid in known_ids.values() if pid is not None)
+        existing = Reservation.objects.filter(order_id=order_id).first()
+        if existing is not None:
+            log.info("order already has a reservation; order.placed changes nothing", order_id=order_id,
+                     state=existing.state, cancelled_before_placed=existing.cancelled_before_placed)
+            return existing
+        orderable = set(Product.objects.filter(pk__in=stocks, active=True, deleted_at__isnull=True)
+                        .values_list("pk", flat=True))
+        shortages = []
+        for key in sorted(requested):
+            pid = known_ids[key]
+            available = stocks[pid].available if pid in orderable else 0
+            if requested[key] > available:
+                shortages.append({"product_id": key, "requested": requested[key], "available": max(available, 0)})
+        now = timezone.now()
+        if shortages:
+            reservation = Reservation.objects.create(order_id=order_id, state=constants.RESERVATION_REJECTED,
+                                                     created_at=now, updated_at=now)
+            emit(events.STOCK_RESERVATION_FAILED, {"order_id": order_id, "shortages": shortages}, subject=order_id)
+            return reservation
+        reservation = Reservation.objects.create(order_id=order_id, state=constants.RESERVATION_RESERVED,
+                                                 created_at=now, updated_at=now)
+        lines = []
+        for key in sorted(requested):
+            stock = stocks[known_ids[key]]
+            stock.reserved += requested[key]
+            _stock_save(stock, now, "reserved")
+            lines.append(ReservationLine(reservation=reservation, product_id=stock.pk, quantity=requested[key]))
+        ReservationLine.objects.bulk_create(lines)
+        emit(events.STOCK_RESERVED,
+             {"order_id": order_id, "items": [{"product_id": key, "quantity": requested[key]}
+                                              for key in sorted(requested)]},
+             subject=order_id)
+    return reservation
+
+
+def reservation_release(*, order_id: str) -> Reservation:
+    """Give back what an order holds: order.cancelled's effect.
+
+    A held reservation is released (emits stock.released). An order with no reservation yet — the cancel
+    overtook order.placed — gets a released one with no lines, so the late order.placed reserves nothing; this
+    also emits stock.released, as from now on nothing is or will be held for it. A reservation that is already
+    released, was rejected or was committed (shipped) is left alone, emitting nothing.
+    """
+    with transaction.atomic():
+        reservation = Reservation.objects.select_for_update().filter(order_id=order_id).first()
+        now = timezone.now()
+        if reservation is None:
+            # A concurrent order.placed inserting the same order id makes this fail with IntegrityError; the
+            # consumer retries, and the retry finds that reservation and releases it.
+            reservation = Reservation.objects.create(order_id=order_id, state=constants.RESERVATION_RELEASED,
+                                                     cancelled_before_placed=True, created_at=now, updated_at=now)
+            log.info("order.cancelled before order.placed; remembered, nothing to release", order_id=order_id)
+            emit(events.STOCK_RELEASED, {"order_id": order_id}, subject=order_id)
+            return reservation
+        if reservation.state != constants.RESERVATION_RESERVED:
+            log.info("nothing held for the cancelled order", order_id=order_id, state=reservation.state)
+            return reservation
+        lines = list(reservation.lines.all())
+        stocks = stock_lock(line.product_id for line in lines)
+        for line in lines:
+            stock = stocks[line.product_id]
+            stock.reserved -= line.quantity
+            _stock_save(stock, now, "reserved")
+        reservation.state = constants.RESERVATION_RELEASED
+        reservation.updated_at = now
+        reservation.save(update_fields=["state", "updated_at"])
+        emit(events.STOCK_RELEASED, {"order_id": order_id}, subject=order_id)
+    return reservation
+
+
+def reservation_commit(*, order_id: str) -> Reservation:
+    """Turn an order's reservation into a deduction from stock on hand: order.shipped's effect.
+
+    On hand and reserved both drop by each line's quantity. Emits nothing. Committing again is a no-op.
+    Raises Conflict when the order holds nothing (no reservation, or one rejected or released): the order
+    service ships only confirmed orders, so this is an inconsistency for a person to look at, and the consumer
+    parks the event with this message.
+    """
+    with transaction.atomic():
+        reservation = Reservation.objects.select_for_update().filter(order_id=order_id).first()
+        if reservation is None:
+            raise Conflict(f"Order {order_id} was shipped but holds no reservation.", code="no-reservation")
+        if reservation.state == constants.RESERVATION_COMMITTED:
+            return reservation
+        if reservation.state != constants.RESERVATION_RESERVED:
+            raise Conflict(f"Order {order_id} was shipped but its reservation is {reservation.state}.",
+                           code="reservation-not-held")
+        now = timezone.now()
+        lines = list(reservation.lines.all())
+        stocks = stock_lock(line.product_id for line in lines)
+        for line in lines:
+            stock = stocks[line.product_id]
+            stock.on_hand -= line.quantity
+            stock.reserved -= line.quantity
+            _stock_save(stock, now, "on_hand", "reserved")
+        reservation.state = constants.RESERVATION_COMMITTED
+        reservation.updated_at = now
+        reservation.save(update_fields=["state", "updated_at"])
+    return reservation
+
+
+def _stock_save(stock: Stock, now, *fields: str) -> None:
+    # Every stock change bumps `revision`: the list's ETag (catalog.selectors.catalog_state) depends on it.
+    stock.revision += 1
+    stock.updated_at = now
+    stock.save(update_fields=[*fields, "revision", "updated_at"])
+
+
+def _as_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except (ValueError, AttributeError, TypeError):
+        return None

@@ -1,0 +1,65 @@
+"""The saga's events through the real broker: order.* published by "the order service" reach this service's
+consumer, and its answers leave through the outbox relay (a RabbitMQ vhost of the test session's own)."""
+import asyncio
+
+import aio_pika
+import pytest
+
+from catalog import constants
+from catalog.models import Reservation, Stock
+from catalog.tests.builders import cancelled, placed, shipped
+from shopkit import events
+from shopkit.messaging.config import EXCHANGE
+from shopkit.messaging.consumer import Consumer
+from shopkit.messaging.models import OutboxMessage
+from shopkit.messaging.relay import Relay
+from shopkit.testing import running, wait_until
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def service(settings, broker, request):
+    """A service name of this test's own, so its queues are fresh even if an earlier test left messages."""
+    settings.SHOPKIT_SERVICE = f"product{abs(hash(request.node.name)) % 10**8}"
+
+
+def publish(url, *events_):
+    """Publish events as another service's relay would: to the topic exchange, routed by type."""
+    async def send():
+        connection = await aio_pika.connect(url)
+        async with connection:
+            channel = await connection.channel(publisher_confirms=True)
+            exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+            for event in events_:
+                await exchange.publish(
+                    aio_pika.Message(body=event.to_json(), message_id=event.id,
+                                     content_type="application/cloudevents+json",
+                                     delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                    routing_key=event.type)
+    asyncio.run(send())
+
+
+def state(order_id):
+    reservation = Reservation.objects.filter(order_id=order_id).first()
+    return reservation.state if reservation else None
+
+
+def test_the_saga_runs_through_the_broker_and_answers_leave_through_the_outbox(service, broker, make_product):
+    product = make_product(stock=3)
+    with running(Consumer()) as consumer, running(Relay()):
+        publish(broker, placed("o-ok", (product.id, 2)), placed("o-short", (product.id, 2)))
+        wait_until(lambda: state("o-ok") and state("o-short"))
+        publish(broker, shipped("o-ok"), cancelled("o-early"))
+        wait_until(lambda: state("o-ok") == constants.RESERVATION_COMMITTED and state("o-early"))
+        publish(broker, placed("o-early", (product.id, 1)))  # overtaken by its cancel: reserves nothing
+        wait_until(lambda: consumer.handled >= 5)
+        wait_until(lambda: not OutboxMessage.objects.filter(sent_at__isnull=True).exists())
+    stock = Stock.objects.get(pk=product.pk)
+    assert (stock.on_hand, stock.reserved) == (1, 0)
+    assert state("o-short") == constants.RESERVATION_REJECTED
+    assert state("o-early") == constants.RESERVATION_RELEASED
+    sent = list(OutboxMessage.objects.exclude(event_type=events.PRODUCT_CREATED)
+                .order_by("id").values_list("event_type", "subject"))
+    assert sent == [(events.STOCK_RESERVED, "o-ok"), (events.STOCK_RESERVATION_FAILED, "o-short"),
+                    (events.STOCK_RELEASED, "o-early")]

@@ -1,0 +1,1 @@
+"""Django project of the product service: settings, URLs, WSGI entry point."""

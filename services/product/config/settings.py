@@ -1,0 +1,9 @@
+"""Settings of the product service; the shared ones come from shopkit, all read from the environment."""
+from pathlib import Path
+
+from shopkit.settings import service_settings
+
+globals().update(service_settings(service="product", base_dir=Path(__file__).resolve().parent.parent,
+                                  apps=["catalog"], handlers="catalog.handlers.HANDLERS",
+                                  title="Shop product service"))
+
