@@ -116,3 +116,14 @@ def test_drf_validation_errors_become_field_errors():
     response = exception_handler(ValidationError({"items": [{"quantity": ["Too many."]}]}), {})
     assert response.status_code == 400
     assert response.data["errors"] == {"items": [{"quantity": ["Too many."]}]}
+
+
+@pytest.mark.parametrize("accept", ["application/json", "application/vnd.oai.openapi+json", "*/*", ""])
+def test_schema_is_json_for_every_reasonable_accept_header(client, accept):
+    extra = {"HTTP_ACCEPT": accept} if accept else {}
+    response = client.get("/api/v1/schema/kittest/", **extra)
+    assert response.status_code == 200
+    document = response.json()
+    assert document["openapi"].startswith("3.")
+    assert document["components"]["securitySchemes"]["bearerAuth"] == {
+        "type": "http", "scheme": "bearer", "bearerFormat": "JWT"}

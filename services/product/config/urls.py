@@ -1,9 +1,7 @@
 """URLs of the product service, mounted under their full public paths (the gateway passes them through)."""
 from django.urls import include, path
-from drf_spectacular.renderers import OpenApiJsonRenderer
-from drf_spectacular.views import SpectacularAPIView
-
 from catalog import apis
+from shopkit.openapi import schema_urlpatterns
 
 urlpatterns = [
     path("", include("shopkit.health")),
@@ -13,8 +11,7 @@ urlpatterns = [
     path("api/v1/products/<uuid:product_id>/stock/", apis.ProductStockApi.as_view(), name="product-stock"),
     path("api/v1/products/<uuid:product_id>/stock/adjustments/", apis.StockAdjustmentCreateApi.as_view(),
          name="stock-adjustment-create"),
-    path("api/v1/schema/product/", SpectacularAPIView.as_view(renderer_classes=[OpenApiJsonRenderer]),
-         name="schema"),
+    *schema_urlpatterns("product"),
 ]
 
 handler404 = "shopkit.problems.handler404"

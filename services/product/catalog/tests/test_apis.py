@@ -150,7 +150,7 @@ def test_categories_are_a_plain_list_of_slug_and_name(client, category):
 
 
 def test_the_openapi_document_is_json(client):
-    response = client.get("/api/v1/schema/product/")
+    response = client.get("/api/v1/schema/product/", HTTP_ACCEPT="application/json")
     assert response.status_code == 200
     document = json.loads(response.content)
     assert "/api/v1/products/{product_id}/stock/adjustments/" in document["paths"]
