@@ -72,7 +72,8 @@ test-e2e: deps system-deps frontend-deps
 	$(PYTEST) -q -p no:logging tests/e2e
 
 bench: deps
-	$(PY) bench/run.py
+	$(PY) bench/messaging/relay_bench.py
+	bash bench/product_list/run.sh
 
 clean:
 	rm -rf var $(VENV) frontend/node_modules frontend/dist
