@@ -1,4 +1,5 @@
 """The test project's handler table: user.registered writes a Note, or raises while a Failure says so."""
+import threading
 import time
 from collections import Counter
 
@@ -8,6 +9,7 @@ from tests.kitapp.models import Failure, Note
 # Calls per key, kept in memory: the consumer runs in the test's process, and a row would roll back with
 # the failing handler's transaction.
 CALLS: Counter = Counter()
+SLOW_STARTED = threading.Event()  # set when the slow handler has begun, for the clean-stop test
 
 
 class Flaky(Exception):
@@ -20,6 +22,7 @@ def note_write_for_user(event):
     if Failure.objects.filter(key=key).exists():
         raise Flaky(f"told to fail for {key}")
     if event.data["name"] == "slow":
+        SLOW_STARTED.set()
         time.sleep(1.0)  # long enough for a test to ask the consumer to stop meanwhile
     Note.objects.create(key=key, text=event.data["name"])
 
