@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from email.message import Message
 from urllib.parse import urlsplit
 
+from shopkit.testing import wait_until
+
 
 @dataclass
 class Response:
@@ -100,11 +102,4 @@ class Gateway:
 
 def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.3, what: str = "condition"):
     """Poll ``predicate`` until it returns something truthy; fail the test with ``what`` after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
+    return wait_until(predicate, timeout=timeout, interval=interval, what=what)

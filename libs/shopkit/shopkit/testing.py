@@ -115,7 +115,7 @@ class running:
             raise self.error
 
 
-def wait_until(predicate, timeout: float = 15.0, interval: float = 0.05):
+def wait_until(predicate, timeout: float = 15.0, interval: float = 0.05, what: str = ""):
     """Poll ``predicate`` until it returns something truthy; return that, or fail the test after ``timeout``."""
     import time
 
@@ -125,5 +125,5 @@ def wait_until(predicate, timeout: float = 15.0, interval: float = 0.05):
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s: {predicate}")
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what or predicate}")
         time.sleep(interval)

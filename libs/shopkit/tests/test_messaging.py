@@ -134,6 +134,21 @@ def test_relay_killed_between_publish_and_mark_sent_has_one_effect(service, brok
     assert InboxRecord.objects.count() == 1
 
 
+def test_two_relay_replicas_publish_each_event_once_and_in_order(service, broker):
+    from django.db import connection
+
+    if not connection.features.has_select_for_update_skip_locked:
+        pytest.skip("SQLite runs one relay per database file (no row locks to share the lease)")
+    with running(Consumer()) as consumer, running(Relay()) as first, running(Relay()) as second:
+        for i in range(60):
+            register(f"replica-{i:02d}")
+        wait_until(lambda: Note.objects.filter(key__startswith="replica-").count() == 60, timeout=30)
+    assert consumer.handled == 60  # no event went out twice
+    assert first.published + second.published == 60
+    keys = list(Note.objects.filter(key__startswith="replica-").order_by("id").values_list("key", flat=True))
+    assert keys == [f"replica-{i:02d}" for i in range(60)]
+
+
 def test_a_message_delivered_twice_has_one_effect(service, broker):
     event = build_event(events.USER_REGISTERED, {"user_id": "dup", "email": "d@example.com", "name": "D"},
                         source="/shop/identity")
