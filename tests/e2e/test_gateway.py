@@ -88,6 +88,14 @@ def test_the_spa_falls_back_to_index_html_with_security_headers(gateway):
     assert page.header("Referrer-Policy")
 
 
+def test_api_responses_carry_each_security_header_once(gateway):
+    response = gateway.get("/api/v1/products/?page_size=1")
+    for name in ("X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy", "Cross-Origin-Opener-Policy",
+                 "Content-Security-Policy", "X-Request-ID"):
+        assert len(response.headers.get_all(name) or []) == 1, (name, response.headers.get_all(name))
+    assert response.header("Referrer-Policy") == "strict-origin-when-cross-origin"
+
+
 def test_unknown_api_routes_and_json_are_problems_and_responses_are_gzipped(gateway):
     missing = gateway.get("/api/v2/nothing")
     assert missing.status == 404 and missing.content_type == "application/problem+json"
