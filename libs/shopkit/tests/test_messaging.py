@@ -185,6 +185,36 @@ def test_failing_handler_is_retried_then_parked_while_others_flow_and_replay_han
     assert parking.run(parking.list_parked(broker, service)) == []
 
 
+def test_database_outage_is_waited_out_not_counted_against_the_event(service, broker, settings):
+    assert settings.SHOPKIT_CONSUMER["MAX_ATTEMPTS"] < 5  # the handler fails 5 times with OperationalError
+    with running(Consumer()) as consumer, running(Relay()):
+        register("dbdown-1")
+        wait_until(lambda: notes("dbdown-1") == 1, timeout=60)
+    assert CALLS["dbdown-1"] == 6
+    assert consumer.parked == 0
+
+
+class RelayWhoseDatabaseIsAway(Relay):
+    """A relay whose first reads of the outbox fail as they do while the database restarts."""
+
+    failures = 3
+
+    def publish_pending(self):
+        if self.failures:
+            self.failures -= 1
+            from django.db import OperationalError
+
+            raise OperationalError("the database system is shutting down")
+        return super().publish_pending()
+
+
+def test_relay_waits_out_a_database_outage_instead_of_crashing(service, broker):
+    register("after-db-outage")
+    with running(Consumer()), running(RelayWhoseDatabaseIsAway()) as relay:
+        wait_until(lambda: notes("after-db-outage") == 1, timeout=30)
+    assert relay.failures == 0 and relay.published == 1
+
+
 def test_parked_commands_list_and_replay_by_id(service, broker, capsys):
     with running(Consumer()) as consumer:
         publish_raw(broker, b"{not json", events.USER_REGISTERED, "garbage-1")

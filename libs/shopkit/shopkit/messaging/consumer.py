@@ -24,7 +24,7 @@ from shopkit.envelope import Event, parse_event
 from shopkit.events import InvalidEvent
 from shopkit.logging import get_logger
 from shopkit.messaging.config import EXCHANGE, QueueNames, consumer_settings, rabbitmq_url, service_name
-from shopkit.messaging.runtime import sleep_or_stop
+from shopkit.messaging.runtime import DATABASE_UNAVAILABLE, sleep_or_stop
 from shopkit.messaging.models import InboxRecord
 
 log = get_logger(__name__)
@@ -80,6 +80,7 @@ class Consumer:
         self.names = QueueNames(self.service)
         self.handled = 0
         self.parked = 0
+        self._db_backoff = 0.0
         self.ready = threading.Event()  # set once the topology is declared and consuming has begun
         self._db = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="consumer-db")
 
@@ -173,6 +174,15 @@ class Consumer:
         loop = asyncio.get_running_loop()
         try:
             applied = await loop.run_in_executor(self._db, self._apply_in_thread, event, handler)
+        except DATABASE_UNAVAILABLE as exc:
+            # Not the event's fault: the attempt is not counted, the message waits in the first retry queue,
+            # and the consumer pauses (growing to 5 s) so an outage does not spin through the queue.
+            self._db_backoff = min(self._db_backoff * 2 or 0.25, 5.0)
+            log.warning("database unavailable, event will come back", event_type=event.type, event_id=event.id,
+                        error=repr(exc), pause=self._db_backoff, correlation_id=event.correlationid)
+            await self._retry(message, channel, attempt, count=False)
+            await asyncio.sleep(self._db_backoff)
+            return
         except Exception as exc:  # noqa: BLE001 - every failure is retried, then parked, and logged either way
             log.warning("handler failed", event_type=event.type, event_id=event.id, attempt=attempt,
                         error=repr(exc), correlation_id=event.correlationid)
@@ -183,6 +193,7 @@ class Consumer:
             return
         await message.ack()
         self.handled += 1
+        self._db_backoff = 0.0
         log.info("event handled" if applied else "event already handled", event_type=event.type,
                  event_id=event.id, correlation_id=event.correlationid)
 
@@ -193,11 +204,13 @@ class Consumer:
         finally:
             close_old_connections()
 
-    async def _retry(self, message, channel, attempt: int) -> None:
-        # Republish (confirmed) to the retry queue for this attempt, then ack: if we die in between, the
-        # original is redelivered and the inbox absorbs whichever copy comes second.
+    async def _retry(self, message, channel, attempt: int, *, count: bool = True) -> None:
+        # Republish (confirmed) to a retry queue, then ack: if we die in between, the original is redelivered
+        # and the inbox absorbs whichever copy comes second. An uncounted retry keeps its attempt number and
+        # takes the shortest delay.
+        queue = self.names.retry(attempt if count else 1)
         await channel.default_exchange.publish(
-            _copy(message, {ATTEMPT_HEADER: attempt + 1}), routing_key=self.names.retry(attempt), mandatory=False)
+            _copy(message, {ATTEMPT_HEADER: attempt + 1 if count else attempt}), routing_key=queue, mandatory=False)
         await message.ack()
 
     async def _park(self, message, channel, error: str, attempt: int) -> None:

@@ -22,7 +22,7 @@ from django.utils import timezone
 from shopkit.envelope import CONTENT_TYPE
 from shopkit.logging import get_logger
 from shopkit.messaging.config import EXCHANGE, outbox_settings, rabbitmq_url
-from shopkit.messaging.runtime import sleep_or_stop
+from shopkit.messaging.runtime import DATABASE_UNAVAILABLE, sleep_or_stop
 from shopkit.messaging.models import OutboxMessage, RelayLease
 from shopkit.messaging.outbox import doorbell_dir
 
@@ -93,9 +93,18 @@ class Relay:
             self._db.shutdown(wait=True)
 
     async def _publish_until_stopped(self, stop: asyncio.Event) -> None:
+        db_backoff = 0.0
         while not stop.is_set():
             self._wake.clear()
-            count = await self._run_db(self.publish_pending)
+            try:
+                count = await self._run_db(self.publish_pending)
+            except DATABASE_UNAVAILABLE as exc:
+                # The rows are safe where they are; wait for the database rather than crash-loop.
+                db_backoff = min(db_backoff * 2 or 0.25, 5.0)
+                log.warning("relay cannot read the outbox", error=repr(exc), retry_in=db_backoff)
+                await sleep_or_stop(stop, db_backoff)
+                continue
+            db_backoff = 0.0
             if count == self.batch_size:
                 continue  # more are waiting
             if time.monotonic() - self._last_prune > 600:

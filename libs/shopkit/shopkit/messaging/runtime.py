@@ -2,6 +2,12 @@
 import asyncio
 import signal
 
+from django.db import InterfaceError, OperationalError
+
+# The database is away, or a lock wait timed out: no fault of the event in hand. The relay and the consumer
+# wait and try again instead of counting it against the event (or crashing and being restarted).
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+
 
 async def sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
     """Sleep for ``seconds``, or less if ``stop`` is set meanwhile."""

@@ -3,6 +3,8 @@ import threading
 import time
 from collections import Counter
 
+from django.db import OperationalError
+
 from shopkit import events
 from tests.kitapp.models import Failure, Note
 
@@ -19,6 +21,8 @@ class Flaky(Exception):
 def note_write_for_user(event):
     key = event.data["user_id"]
     CALLS[key] += 1
+    if key.startswith("dbdown-") and CALLS[key] <= 5:
+        raise OperationalError("server closed the connection unexpectedly")  # what a database outage raises
     if Failure.objects.filter(key=key).exists():
         raise Flaky(f"told to fail for {key}")
     if event.data["name"] == "slow":
