@@ -8,7 +8,7 @@ const categories = [{ slug: "kitchen", name: "Kitchen" }, { slug: "garden", name
 describe("Catalog", () => {
   it("lists products with price and availability", async () => {
     mockApi({
-      "GET /api/v1/categories/": { body: categories },
+      "GET /api/v1/categories/": { body: page(categories) },
       "GET /api/v1/products/": { body: page([product(), product({ id: "p-2", name: "Rake", price: "30.00", available: 0 })]) },
     });
     renderApp("/");
@@ -23,7 +23,7 @@ describe("Catalog", () => {
 
   it("sends search, category, sort and page to the API", async () => {
     const calls = mockApi({
-      "GET /api/v1/categories/": { body: categories },
+      "GET /api/v1/categories/": { body: page(categories) },
       "GET /api/v1/products/": { body: page([product()], 30) },
     });
     const user = userEvent.setup();
@@ -49,7 +49,7 @@ describe("Catalog", () => {
   it("shows an error with a retry button when the product service is down, and recovers", async () => {
     let down = true;
     mockApi({
-      "GET /api/v1/categories/": { body: categories },
+      "GET /api/v1/categories/": { body: page(categories) },
       "GET /api/v1/products/": () => (down ? { status: 503, body: { status: 503, title: "Service unavailable" } } : { body: page([product()]) }),
     });
     const user = userEvent.setup();

@@ -64,9 +64,13 @@ def _cached(response, audience: str, etag: str, last_modified: int | None):
 # ------------------------------------------------------------------------------------------- categories
 
 class CategoryListApi(APIView):
-    @extend_schema(responses=CategorySerializer(many=True), summary="All categories (a plain list).")
+    pagination_class = Pagination  # DESIGN.md §5: every list is paginated (also tells the OpenAPI generator)
+
+    @extend_schema(responses=CategorySerializer(many=True), summary="All categories, by name, paginated.")
     def get(self, request):
-        response = Response(selectors.category_list())
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(selectors.category_list(), request, view=self)
+        response = paginator.get_paginated_response(page)
         response["Cache-Control"] = constants.PUBLIC_CACHE_CONTROL
         return response
 

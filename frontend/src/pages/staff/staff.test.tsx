@@ -27,7 +27,7 @@ describe("Staff console", () => {
     signIn(staff);
     let attempt = 0;
     const calls = mockApi({
-      "GET /api/v1/categories/": { body: categories },
+      "GET /api/v1/categories/": { body: page(categories) },
       "POST /api/v1/products/": () =>
         ++attempt === 1
           ? { status: 400, body: { status: 400, detail: "The request has invalid fields.", errors: { sku: ["A product with this SKU exists."] } } }
@@ -68,7 +68,7 @@ describe("Staff console", () => {
   it("edits only the changed fields with the version, and deactivates", async () => {
     signIn(staff);
     const calls = mockApi({
-      "GET /api/v1/categories/": { body: categories },
+      "GET /api/v1/categories/": { body: page(categories) },
       "GET /api/v1/products/p-1/": { body: product({ version: 3 }) },
       "GET /api/v1/products/p-1/stock/": { body: { on_hand: 7, reserved: 0, available: 7 } },
       "PATCH /api/v1/products/p-1/": (call) => ({ body: product({ ...(call.body as object), version: 4 }) }),

@@ -145,8 +145,15 @@ def test_detail_hides_inactive_and_deleted_products_from_all_but_staff(client, m
     assert_problem(client.get(f"{LIST}{uuid.uuid4()}/"), 404)
 
 
-def test_categories_are_a_plain_list_of_slug_and_name(client, category):
-    assert client.get("/api/v1/categories/").json() == [{"slug": "coffee", "name": "Coffee"}]
+def test_categories_are_a_paginated_list_of_slug_and_name(client, category):
+    from catalog.models import Category
+
+    Category.objects.create(slug="tea", name="Tea")
+    assert client.get("/api/v1/categories/").json() == {
+        "count": 2, "next": None, "previous": None,
+        "results": [{"slug": "coffee", "name": "Coffee"}, {"slug": "tea", "name": "Tea"}]}
+    first = client.get("/api/v1/categories/?page_size=1").json()
+    assert first["count"] == 2 and len(first["results"]) == 1 and first["next"]
 
 
 def test_the_openapi_document_is_json(client):
