@@ -8,12 +8,12 @@ request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request
 
 
 def current_correlation_id() -> str:
-    """The id that started this chain of work; a fresh one when nothing set it (a command, a shell)."""
-    value = correlation_id.get()
-    if value is None:
-        value = str(uuid.uuid4())
-        correlation_id.set(value)
-    return value
+    """The id that started this chain of work; a fresh one when nothing set it (a command, a shell).
+
+    The fresh one is not stored: a long-running process outside any request (a sender loop, a seed command)
+    must not lend one event's id to every later one. Wrap such work in ``correlated()`` to share an id.
+    """
+    return correlation_id.get() or str(uuid.uuid4())
 
 
 @contextmanager

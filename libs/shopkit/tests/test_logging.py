@@ -39,3 +39,11 @@ def test_a_stdlib_log_line_carries_service_and_correlation_id():
 def test_outside_any_request_no_ids_are_invented():
     line = render(make_record("started"))
     assert "request_id" not in line and "correlation_id" not in line
+
+
+def test_work_outside_a_request_does_not_leave_its_correlation_id_behind():
+    from shopkit.context import current_correlation_id
+
+    first, second = current_correlation_id(), current_correlation_id()
+    assert first != second
+    assert context.correlation_id.get() is None
