@@ -42,3 +42,38 @@ def test_orders_placed_while_the_product_consumer_is_stopped_are_confirmed_once_
     finally:
         shop.supervisorctl("start", "product-consumer")
     wait_for(lambda: order_status(token, order["id"]) == "confirmed", what="the waiting order to be confirmed")
+
+
+KILLED = ("product-consumer", "order-consumer", "order-relay", "product-relay")
+
+
+def test_processes_killed_mid_saga_lose_nothing_and_do_nothing_twice(shop, gateway, staff_token, customer,
+                                                                      make_product, place_order):
+    _, token = customer
+    product = make_product(stock=50)
+    pid = product["id"]
+    orders = [place_order(token, [{"product_id": pid, "quantity": 1}])]  # the replica knows the product now
+    for i in range(14):
+        if i == 5:
+            # no clean stop: the consumers and the relay die wherever they are (between publish and mark-sent,
+            # between handling and ack …); supervisor restarts them
+            for name in KILLED:
+                assert "signalled" in shop.supervisorctl("signal", "KILL", name), name
+        orders.append(place_order(token, [{"product_id": pid, "quantity": 1}]))
+
+    def all_confirmed():
+        return all(gateway.get(f"/api/v1/orders/{o['id']}/", token=token).json["status"] == "confirmed"
+                   for o in orders)
+    wait_for(all_confirmed, timeout=90, what="every order to be confirmed after the kills")
+    stock = gateway.get(f"/api/v1/products/{pid}/stock/", token=staff_token).json
+    assert stock == {"on_hand": 50, "reserved": 15, "available": 35}  # each order reserved exactly once
+
+    def one_email_each():
+        for order in orders:
+            listed = gateway.get(f"/api/v1/emails/?order_id={order['id']}", token=staff_token).json["results"]
+            if [e["kind"] for e in listed] != ["order_confirmed"]:
+                return False
+        return True
+    wait_for(one_email_each, timeout=60, what="exactly one confirmation email per order")
+    for name in KILLED:  # restarted by the supervisor, not given up on
+        assert "RUNNING" in shop.supervisorctl("status", name), name
