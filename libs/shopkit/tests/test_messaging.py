@@ -273,3 +273,17 @@ def test_events_wait_while_the_broker_is_down_and_go_out_in_order_after(service,
     keys = list(Note.objects.filter(key__startswith="outage-").order_by("id").values_list("key", flat=True))
     assert keys == [f"outage-{i:02d}" for i in range(20)]
     assert OutboxMessage.objects.filter(sent_at__isnull=True).count() == 0
+
+
+def test_prune_removes_only_rows_published_long_ago():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    for name in ("old", "recent", "pending"):
+        register(name)
+    old, recent, pending = OutboxMessage.objects.order_by("id")
+    OutboxMessage.objects.filter(pk=old.pk).update(sent_at=timezone.now() - timedelta(hours=73))
+    OutboxMessage.objects.filter(pk=recent.pk).update(sent_at=timezone.now() - timedelta(hours=1))
+    assert Relay().prune() == 1
+    assert set(OutboxMessage.objects.values_list("pk", flat=True)) == {recent.pk, pending.pk}

@@ -98,6 +98,8 @@ class Relay:
             self._wake.clear()
             try:
                 count = await self._run_db(self.publish_pending)
+                if count < self.batch_size and time.monotonic() - self._last_prune > 600:
+                    await self._run_db(self.prune)
             except DATABASE_UNAVAILABLE as exc:
                 # The rows are safe where they are; wait for the database rather than crash-loop.
                 db_backoff = min(db_backoff * 2 or 0.25, 5.0)
@@ -107,8 +109,6 @@ class Relay:
             db_backoff = 0.0
             if count == self.batch_size:
                 continue  # more are waiting
-            if time.monotonic() - self._last_prune > 600:
-                await self._run_db(self.prune)
             waiter = asyncio.ensure_future(self._wake.wait())
             stopper = asyncio.ensure_future(stop.wait())
             await asyncio.wait({waiter, stopper}, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
