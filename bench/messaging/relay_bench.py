@@ -57,6 +57,15 @@ def _create_server_database(url: str):
         cursor.execute(f"CREATE DATABASE {name}")
 
 
+def _drop_server_database():
+    from django.db import connection
+
+    name = connection.settings_dict["NAME"]
+    connection.close()
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {name}")
+
+
 def fill_outbox(count: int, per_transaction: int = 100):
     from django.db import transaction
 
@@ -173,6 +182,8 @@ def main():
             "latency": bench_latency(url, args.latency_events, args.latency_interval_ms / 1000),
         }
         print(json.dumps(results, indent=2))
+        if args.database_url:
+            _drop_server_database()
     finally:
         rabbitmqctl("delete_vhost", vhost)
 
