@@ -12,7 +12,6 @@ import asyncio
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -22,10 +21,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "libs" / "shopkit"))
-
-
-def rabbitmqctl(*args):
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
 
 
 def setup_django(database_url: str | None):
@@ -167,11 +162,9 @@ def main():
     parser.add_argument("--database-url", default="")
     args = parser.parse_args()
 
-    vhost = f"shopbench-{uuid.uuid4().hex[:8]}"
-    rabbitmqctl("add_vhost", vhost)
-    rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
-    url = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
-    try:
+    from shopkit.testing import throwaway_vhost
+
+    with throwaway_vhost("shopbench") as url:
         setup_django(args.database_url or None)
         from django.db import connection
 
@@ -184,8 +177,6 @@ def main():
         print(json.dumps(results, indent=2))
         if args.database_url:
             _drop_server_database()
-    finally:
-        rabbitmqctl("delete_vhost", vhost)
 
 
 if __name__ == "__main__":

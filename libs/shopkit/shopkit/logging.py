@@ -1,6 +1,4 @@
 """JSON logs through structlog, every line carrying the service, request id and correlation id."""
-import logging
-import logging.config
 import re
 import uuid
 

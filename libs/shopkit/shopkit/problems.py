@@ -1,7 +1,7 @@
 """RFC 9457 problem details: the one application error type and the one handler that renders every error."""
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"

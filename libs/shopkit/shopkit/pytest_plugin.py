@@ -2,34 +2,16 @@
 
 Enable with ``pytest_plugins = ["shopkit.pytest_plugin"]`` in a conftest.py.
 """
-import subprocess
-import uuid
-from urllib.parse import quote, urlsplit, urlunsplit
-
 import pytest
 
-from shopkit.settings import DEFAULT_RABBITMQ_URL
-from shopkit.testing import running  # noqa: F401 - re-exported for conftest users
-
-
-def _rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+from shopkit.testing import running, throwaway_vhost  # noqa: F401 - running is re-exported for conftest users
 
 
 @pytest.fixture(scope="session")
 def rabbitmq_url():
     """A vhost of this test session's own (so tests never touch a running shop's queues), removed afterwards."""
-    import os
-
-    base = os.environ.get("RABBITMQ_URL", DEFAULT_RABBITMQ_URL)
-    vhost = f"shoptest-{uuid.uuid4().hex[:10]}"
-    _rabbitmqctl("add_vhost", vhost)
-    parts = urlsplit(base)
-    _rabbitmqctl("set_permissions", "-p", vhost, parts.username or "guest", ".*", ".*", ".*")
-    try:
-        yield urlunsplit((parts.scheme, parts.netloc, "/" + quote(vhost, safe=""), parts.query, ""))
-    finally:
-        _rabbitmqctl("delete_vhost", vhost)
+    with throwaway_vhost() as url:
+        yield url
 
 
 @pytest.fixture

@@ -87,6 +87,7 @@ def service_settings(*, service: str, base_dir: Path, apps: list[str], handlers:
             "TITLE": title or f"Shop {service} service",
             "VERSION": "1.0.0",
             "SERVE_INCLUDE_SCHEMA": False,
+            "PREPROCESSING_HOOKS": ["shopkit.openapi.drop_slashed_aliases"],
         },
         "SHOPKIT_SERVICE": service,
         "SHOPKIT_RABBITMQ_URL": env_str("RABBITMQ_URL", DEFAULT_RABBITMQ_URL),

@@ -1,7 +1,11 @@
 """Test helpers: a throwaway RSA key that services' tests trust, and access tokens minted with it."""
+import os
+import subprocess
 import time
 import uuid
+from contextlib import contextmanager
 from functools import lru_cache
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -127,3 +131,26 @@ def wait_until(predicate, timeout: float = 15.0, interval: float = 0.05, what: s
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what or predicate}")
         time.sleep(interval)
+
+
+def rabbitmqctl(*args: str) -> None:
+    """Run ``rabbitmqctl -q …`` against the local broker (tests and benchmarks run as its administrator)."""
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=120)
+
+
+@contextmanager
+def throwaway_vhost(prefix: str = "shoptest"):
+    """A RabbitMQ vhost of its own, for the user of ``$RABBITMQ_URL``; yields its URL, deletes it after.
+
+    Tests and benchmarks publish there, never on the vhost a developer's running shop listens on.
+    """
+    from shopkit.settings import DEFAULT_RABBITMQ_URL
+
+    parts = urlsplit(os.environ.get("RABBITMQ_URL", DEFAULT_RABBITMQ_URL))
+    vhost = f"{prefix}-{uuid.uuid4().hex[:10]}"
+    rabbitmqctl("add_vhost", vhost)
+    try:
+        rabbitmqctl("set_permissions", "-p", vhost, parts.username or "guest", ".*", ".*", ".*")
+        yield urlunsplit((parts.scheme, parts.netloc, "/" + quote(vhost, safe=""), parts.query, ""))
+    finally:
+        rabbitmqctl("delete_vhost", vhost)

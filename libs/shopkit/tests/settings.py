@@ -21,5 +21,5 @@ if _url:
     DATABASES["default"]["TEST"] = {"NAME": f"test_shopkit_{_RUN}"}
 else:
     DATABASES = {"default": sqlite_database(Path(tempfile.gettempdir()) / f"shopkit-{_RUN}.sqlite3")}
-SHOPKIT_CONSUMER = {**SHOPKIT_CONSUMER, "RETRY_BASE_MS": 100, "MAX_ATTEMPTS": 3, "PREFETCH": 8}
-SHOPKIT_OUTBOX = {**SHOPKIT_OUTBOX, "POLL_SECONDS": 5.0}
+SHOPKIT_CONSUMER = {**SHOPKIT_CONSUMER, "RETRY_BASE_MS": 100, "MAX_ATTEMPTS": 3, "PREFETCH": 8}  # noqa: F821 - set by the update above
+SHOPKIT_OUTBOX = {**SHOPKIT_OUTBOX, "POLL_SECONDS": 5.0}  # noqa: F821 - set by the update above

@@ -127,3 +127,10 @@ def test_schema_is_json_for_every_reasonable_accept_header(client, accept):
     assert document["openapi"].startswith("3.")
     assert document["components"]["securitySchemes"]["bearerAuth"] == {
         "type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+
+
+def test_a_route_answers_with_and_without_slash_and_is_documented_once(client):
+    assert client.post("/boom").status_code == 409
+    assert client.post("/boom/").status_code == 409
+    paths = client.get("/api/v1/schema/kittest/").json()["paths"]
+    assert "/boom" in paths and "/boom/" not in paths

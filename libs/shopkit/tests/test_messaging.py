@@ -1,6 +1,5 @@
 """The outbox → RabbitMQ → inbox pipeline against the real broker (a vhost of this test session's own)."""
 import asyncio
-import subprocess
 
 import aio_pika
 import pytest
@@ -11,12 +10,12 @@ from shopkit import events
 from shopkit.context import correlated
 from shopkit.envelope import build_event
 from shopkit.messaging import parking
-from shopkit.messaging.config import EXCHANGE, QueueNames
+from shopkit.messaging.config import EXCHANGE
 from shopkit.messaging.consumer import Consumer
 from shopkit.messaging.models import InboxRecord, OutboxMessage
 from shopkit.messaging.outbox import emit
 from shopkit.messaging.relay import Relay
-from shopkit.testing import running, wait_until
+from shopkit.testing import rabbitmqctl, running, wait_until
 from tests.kitapp.handlers import CALLS, SLOW_STARTED
 from tests.kitapp.models import Failure, Note
 
@@ -249,10 +248,6 @@ def test_stop_finishes_the_message_in_hand(service, broker):
         consumer_run.__exit__(None, None, None)  # asks it to stop while the handler sleeps
     assert notes("slow-user") == 1
     assert consumer.handled == 1  # handled and acked before it stopped: nothing left to redeliver
-
-
-def rabbitmqctl(*args):
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=120)
 
 
 @pytest.mark.broker_outage

@@ -1,14 +1,14 @@
 """URLs of shopkit's test project: health checks and a view or two that exercise auth and problems."""
 from django.urls import include, path
 
-from shopkit.openapi import schema_urlpatterns
+from shopkit.openapi import path_with_slash_alias, schema_urlpatterns
 from tests.kitapp import views
 
 urlpatterns = [
     path("", include("shopkit.health")),
     path("whoami", views.WhoAmI.as_view()),
     path("staff-only", views.StaffOnly.as_view()),
-    path("boom", views.Boom.as_view()),
+    *path_with_slash_alias("boom", views.Boom, "boom"),
     path("notes", views.Notes.as_view()),
     *schema_urlpatterns("kittest"),
 ]

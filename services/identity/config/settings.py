@@ -38,8 +38,3 @@ IDENTITY = {
     # Proxies in front of this service that append to X-Forwarded-For (the gateway: 1); 0 ignores the header.
     "TRUSTED_PROXY_HOPS": env_int("SHOP_TRUSTED_PROXY_HOPS", 1),
 }
-
-SPECTACULAR_SETTINGS = {**SPECTACULAR_SETTINGS,  # noqa: F821 - set by globals().update
-                        "PREPROCESSING_HOOKS": ["accounts.schema.drop_slashed_aliases"]}
-
-STATIC_URL = "/static/"  # nothing is served from it; Django's live test server (JWKS-over-HTTP tests) needs one
