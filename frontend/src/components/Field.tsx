@@ -9,13 +9,22 @@ interface Common {
   idPrefix?: string;
 }
 
-function ids(name: string, idPrefix = "f") {
+/** The wrapper's props and the control's accessibility attributes, shared by every kind of field. */
+function wire({ label, name, error, hint, idPrefix = "f", required }: Common & { required?: boolean }) {
   const id = `${idPrefix}-${name}`;
-  return { id, errorId: `${id}-error`, hintId: `${id}-hint` };
-}
-
-function describedBy(error: string | undefined, hint: ReactNode, errorId: string, hintId: string) {
-  return [hint ? hintId : null, error ? errorId : null].filter(Boolean).join(" ") || undefined;
+  const errorId = `${id}-error`;
+  const hintId = `${id}-hint`;
+  return {
+    wrapper: { label, id, error, errorId, hint, hintId, required },
+    control: {
+      id,
+      name,
+      required,
+      "aria-required": required || undefined,
+      "aria-invalid": error ? true : undefined,
+      "aria-describedby": [hint ? hintId : null, error ? errorId : null].filter(Boolean).join(" ") || undefined,
+    },
+  };
 }
 
 function Wrapper({ label, id, error, errorId, hint, hintId, required, children }: {
@@ -50,50 +59,28 @@ function Wrapper({ label, id, error, errorId, hint, hintId, required, children }
 }
 
 export function Field({ label, name, error, hint, idPrefix, required, ...input }: Common & InputHTMLAttributes<HTMLInputElement>) {
-  const { id, errorId, hintId } = ids(name, idPrefix);
+  const { wrapper, control } = wire({ label, name, error, hint, idPrefix, required });
   return (
-    <Wrapper {...{ label, id, error, errorId, hint, hintId, required }}>
-      <input
-        id={id}
-        name={name}
-        required={required}
-        aria-required={required || undefined}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={describedBy(error, hint, errorId, hintId)}
-        {...input}
-      />
+    <Wrapper {...wrapper}>
+      <input {...control} {...input} />
     </Wrapper>
   );
 }
 
 export function TextAreaField({ label, name, error, hint, idPrefix, required, ...input }: Common & TextareaHTMLAttributes<HTMLTextAreaElement>) {
-  const { id, errorId, hintId } = ids(name, idPrefix);
+  const { wrapper, control } = wire({ label, name, error, hint, idPrefix, required });
   return (
-    <Wrapper {...{ label, id, error, errorId, hint, hintId, required }}>
-      <textarea
-        id={id}
-        name={name}
-        required={required}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={describedBy(error, hint, errorId, hintId)}
-        {...input}
-      />
+    <Wrapper {...wrapper}>
+      <textarea {...control} {...input} />
     </Wrapper>
   );
 }
 
 export function SelectField({ label, name, error, hint, idPrefix, required, children, ...input }: Common & SelectHTMLAttributes<HTMLSelectElement>) {
-  const { id, errorId, hintId } = ids(name, idPrefix);
+  const { wrapper, control } = wire({ label, name, error, hint, idPrefix, required });
   return (
-    <Wrapper {...{ label, id, error, errorId, hint, hintId, required }}>
-      <select
-        id={id}
-        name={name}
-        required={required}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={describedBy(error, hint, errorId, hintId)}
-        {...input}
-      >
+    <Wrapper {...wrapper}>
+      <select {...control} {...input}>
         {children}
       </select>
     </Wrapper>
