@@ -282,3 +282,16 @@ def test_prune_removes_only_rows_published_long_ago():
     OutboxMessage.objects.filter(pk=recent.pk).update(sent_at=timezone.now() - timedelta(hours=1))
     assert Relay().prune() == 1
     assert set(OutboxMessage.objects.values_list("pk", flat=True)) == {recent.pk, pending.pk}
+
+
+def test_ringing_removes_the_socket_a_killed_relay_left_behind():
+    import socket as socket_module
+
+    from shopkit.messaging.outbox import doorbell_dir, ring_doorbell
+
+    stale = doorbell_dir() / "relay-killed.sock"
+    with socket_module.socket(socket_module.AF_UNIX, socket_module.SOCK_DGRAM) as sock:
+        sock.bind(str(stale))  # bound, then closed without unlinking: what SIGKILL leaves
+    assert stale.exists()
+    ring_doorbell()
+    assert not stale.exists()

@@ -3,6 +3,7 @@ import hashlib
 import os
 import socket
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 
 from django.db import connection, transaction
@@ -33,7 +34,12 @@ def doorbell_dir() -> Path:
     """Where relays listening on this outbox keep their wake-up sockets: one folder per database, so the web
     processes and relays of one service find each other whatever their working directories."""
     db = connection.settings_dict
-    identity = f"{db['ENGINE']}|{db.get('HOST', '')}|{db.get('PORT', '')}|{db['NAME']}"
+    return _doorbell_dir(f"{db['ENGINE']}|{db.get('HOST', '')}|{db.get('PORT', '')}|{db['NAME']}")
+
+
+@lru_cache(maxsize=8)
+def _doorbell_dir(identity: str) -> Path:
+    # Once per process and database: ring_doorbell runs after every committing request.
     digest = hashlib.sha1(identity.encode()).hexdigest()[:16]
     path = Path(tempfile.gettempdir()) / f"shop-outbox-{digest}"
     path.mkdir(mode=0o700, exist_ok=True)
@@ -50,7 +56,10 @@ def ring_doorbell() -> None:
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
         sock.setblocking(False)
         for name in names:
+            target = directory / name
             try:
-                sock.sendto(b"!", str(directory / name))
+                sock.sendto(b"!", str(target))
+            except ConnectionRefusedError:
+                target.unlink(missing_ok=True)  # nobody listens: a relay that was killed left its socket behind
             except OSError:
-                pass  # a full buffer already means "wake up"; a dead relay's socket is removed when it exits
+                pass  # a full buffer already means "wake up"
