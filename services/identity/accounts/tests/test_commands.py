@@ -53,7 +53,7 @@ def test_rotate_then_retire_through_the_commands():
     out = run("rotate_signing_key")
     new = keys.signing_key().kid
     listing = run("list_signing_keys")
-    run("retire_signing_key", old)
+    run("retire_signing_key", f"--kid={old}")  # a thumbprint may begin with '-': the option form always works
 
     assert new != old and f"signing with {new}" in out
     assert old in listing and f"{new}  (signing)" in listing
@@ -62,8 +62,18 @@ def test_rotate_then_retire_through_the_commands():
 
 def test_retire_signing_key_refuses_the_signer():
     with pytest.raises(CommandError, match="signing key"):
-        run("retire_signing_key", keys.signing_key().kid)
+        run("retire_signing_key", f"--kid={keys.signing_key().kid}")
 
 
 def test_purge_refresh_tokens_reports_what_it_deleted():
     assert "deleted 0" in run("purge_refresh_tokens")
+
+
+def test_a_kid_beginning_with_a_dash_reaches_the_key_store():
+    with pytest.raises(CommandError, match="no key -AbC"):
+        run("retire_signing_key", "--kid=-AbC")
+
+
+def test_retire_without_a_kid_says_what_to_pass():
+    with pytest.raises(CommandError, match="name the key to retire"):
+        run("retire_signing_key")
