@@ -1,0 +1,169 @@
+"""The shop's topology (deploy/topology.toml) as typed, checked objects: the one source for every way to run it.
+
+Standard library only: `make up` reads it before the virtualenv exists.
+
+    from topology import load
+    shop = load()
+    for service in shop.services:
+        for process in service.processes:
+            print(process.name, process.kind.command, process.replicas)
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+TOPOLOGY_FILE = Path(__file__).with_name("topology.toml")
+LOCAL_PORT_BASE = 8000  # the ports in the file are base + offset; `make up` moves the base with SHOP_PORT_BASE
+PROBES = ("http", "log")
+NEEDS = ("database", "broker", "smtp")
+DATABASE_KINDS = ("postgres", "mariadb")
+
+
+class TopologyError(ValueError):
+    """deploy/topology.toml says something inconsistent; the message names the entry."""
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of process (web, consumer, relay, sender): what it runs and how it is probed and stopped."""
+
+    name: str
+    command: tuple[str, ...]
+    probe: str
+    ready_log: str
+    health_port: int | None
+    stop_signal: str
+    stop_grace_seconds: int
+    needs: tuple[str, ...]
+    scalable: bool
+
+    def argv(self, port: int | None = None) -> list[str]:
+        """The command with ``{port}`` filled in."""
+        return [part.replace("{port}", str(port)) if port is not None else part for part in self.command]
+
+
+@dataclass(frozen=True)
+class Process:
+    """One kind of process of one service, e.g. ``order-consumer``."""
+
+    service: "Service" = field(repr=False, compare=False)  # the owner (a back-reference: not compared)
+    kind: Kind = field()
+    replicas: int = 1
+
+    @property
+    def name(self) -> str:
+        return f"{self.service.name}-{self.kind.name}"
+
+    @property
+    def port(self) -> int | None:
+        """The port it listens on in a container: the service port for web, the health port for workers."""
+        return self.service.port if self.kind.name == "web" else self.kind.health_port
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    port: int
+    database: str
+    local_web_instances: int
+    seed: tuple[str, ...]
+    upstream_keepalive: int
+    processes: tuple[Process, ...] = ()
+
+    @property
+    def offset(self) -> int:
+        return self.port - LOCAL_PORT_BASE
+
+    @property
+    def consumes(self) -> bool:
+        return any(p.kind.name == "consumer" for p in self.processes)
+
+    def process(self, kind: str) -> Process | None:
+        return next((p for p in self.processes if p.kind.name == kind), None)
+
+    def local_web_ports(self, port_base: int = LOCAL_PORT_BASE) -> list[int]:
+        """The ports of the gunicorn masters `make up` runs for this service."""
+        return [port_base + self.offset + 10 * i for i in range(self.local_web_instances)]
+
+
+@dataclass(frozen=True)
+class Topology:
+    kinds: dict[str, Kind]
+    services: tuple[Service, ...]
+    gateway: dict
+    broker: dict
+    mailbox: dict
+    databases: dict[str, dict]
+
+    def service(self, name: str) -> Service:
+        for service in self.services:
+            if service.name == name:
+                return service
+        raise KeyError(name)
+
+    @property
+    def processes(self) -> list[Process]:
+        return [p for s in self.services for p in s.processes]
+
+
+def load(path: Path = TOPOLOGY_FILE) -> Topology:
+    """Read and check the declaration; raises TopologyError naming the first inconsistency."""
+    with path.open("rb") as f:
+        raw = tomllib.load(f)
+    kinds = {name: _kind(name, entry) for name, entry in raw.get("kinds", {}).items()}
+    if "web" not in kinds:
+        raise TopologyError("kinds: a 'web' kind is required")
+    services = tuple(_service(name, entry, kinds) for name, entry in raw.get("services", {}).items())
+    ports = [s.port for s in services]
+    if len(set(ports)) != len(ports):
+        raise TopologyError(f"services: two services share a port ({ports})")
+    databases = dict(raw.get("databases", {}))
+    for service in services:
+        if service.database not in databases:
+            raise TopologyError(f"services.{service.name}: database {service.database!r} is not under [databases]")
+    return Topology(kinds=kinds, services=services, gateway=dict(raw["gateway"]), broker=dict(raw["broker"]),
+                    mailbox=dict(raw["mailbox"]), databases=databases)
+
+
+def _kind(name: str, entry: dict) -> Kind:
+    probe = entry.get("probe", "http")
+    if probe not in PROBES:
+        raise TopologyError(f"kinds.{name}: probe must be one of {PROBES}, not {probe!r}")
+    if probe == "log" and not entry.get("ready_log"):
+        raise TopologyError(f"kinds.{name}: a log probe needs ready_log")
+    if name != "web" and not entry.get("health_port"):
+        raise TopologyError(f"kinds.{name}: a worker kind needs a health_port for containers")
+    needs = tuple(entry.get("needs", ()))
+    unknown = set(needs) - set(NEEDS)
+    if unknown:
+        raise TopologyError(f"kinds.{name}: unknown needs {sorted(unknown)} (known: {NEEDS})")
+    return Kind(name=name, command=tuple(entry["command"]), probe=probe, ready_log=entry.get("ready_log", ""),
+                health_port=entry.get("health_port"), stop_signal=entry.get("stop_signal", "TERM"),
+                stop_grace_seconds=int(entry.get("stop_grace_seconds", 10)), needs=needs,
+                scalable=bool(entry.get("scalable", False)))
+
+
+def _service(name: str, entry: dict, kinds: dict[str, Kind]) -> Service:
+    if entry.get("database") not in DATABASE_KINDS:
+        raise TopologyError(f"services.{name}: database must be one of {DATABASE_KINDS}")
+    service = Service(name=name, port=int(entry["port"]), database=entry["database"],
+                      local_web_instances=int(entry.get("local_web_instances", 1)),
+                      seed=tuple(entry.get("seed", ())), upstream_keepalive=int(entry.get("upstream_keepalive", 16)))
+    replicas = entry.get("replicas", {})
+    processes = []
+    for kind_name in entry.get("processes", ()):
+        if kind_name not in kinds:
+            raise TopologyError(f"services.{name}: unknown process kind {kind_name!r}")
+        count = int(replicas.get(kind_name, 1))
+        if count < 1:
+            raise TopologyError(f"services.{name}: replicas of {kind_name} must be at least 1")
+        processes.append(Process(service=service, kind=kinds[kind_name], replicas=count))
+    unknown = set(replicas) - set(entry.get("processes", ()))
+    if unknown:
+        raise TopologyError(f"services.{name}: replicas for processes it does not run: {sorted(unknown)}")
+    if "web" not in entry.get("processes", ()):
+        raise TopologyError(f"services.{name}: every service runs a web process")
+    object.__setattr__(service, "processes", tuple(processes))
+    return service
