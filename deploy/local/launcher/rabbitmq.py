@@ -1,0 +1,88 @@
+"""The broker: started when it is installed here but not running, and the vhost of RABBITMQ_URL created."""
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit
+
+from .commands import run
+from .config import Config, SetupError
+from .progress import Progress
+
+
+def port_open(host: str, port: int, timeout: float = 1.0) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _local(host: str) -> bool:
+    return host in ("127.0.0.1", "localhost", "::1", socket.gethostname())
+
+
+def ensure_rabbitmq(cfg: Config, progress: Progress) -> None:
+    url = urlsplit(cfg.rabbitmq_url)
+    host, port = url.hostname or "127.0.0.1", url.port or (5671 if url.scheme == "amqps" else 5672)
+    if not port_open(host, port):
+        if not _local(host):
+            raise SetupError(f"cannot reach RabbitMQ at {host}:{port} (RABBITMQ_URL)")
+        server = shutil.which("rabbitmq-server") or ("/usr/sbin/rabbitmq-server"
+                                                       if Path("/usr/sbin/rabbitmq-server").exists() else None)
+        if not server:
+            raise SetupError("RabbitMQ is not installed and not running on this machine. Install it with\n"
+                             "  sudo apt-get install -y rabbitmq-server\n"
+                             "or point RABBITMQ_URL at a running broker.")
+        with progress.step("Starting RabbitMQ (rabbitmq-server -detached)"):
+            run([server, "-detached"], what="rabbitmq-server -detached")
+            deadline = time.monotonic() + 90
+            while not port_open(host, port):
+                if time.monotonic() > deadline:
+                    raise SetupError(f"RabbitMQ did not start listening on {host}:{port} within 90 s")
+                time.sleep(1)
+    vhost = unquote(url.path[1:]) if url.path not in ("", "/") else "/"
+    if vhost != "/":
+        with progress.step(f"Making sure the RabbitMQ vhost {vhost!r} exists"):
+            ensure_vhost(host, vhost, unquote(url.username or "guest"), unquote(url.password or "guest"),
+                         cfg.shop.broker["management_port"])
+
+
+def management_url(cfg: Config) -> str | None:
+    """The management UI's address when the plugin answers (the banner shows it)."""
+    host = urlsplit(cfg.rabbitmq_url).hostname or "127.0.0.1"
+    port = cfg.shop.broker["management_port"]
+    return f"http://{host}:{port}/" if port_open(host, port, timeout=0.5) else None
+
+
+def ensure_vhost(host: str, vhost: str, user: str, password: str, management_port: int) -> None:
+    """Create ``vhost`` and give ``user`` full rights on it: with rabbitmqctl when the broker is local and we may
+    use it, else through the management API."""
+    ctl = shutil.which("rabbitmqctl") or ("/usr/sbin/rabbitmqctl" if Path("/usr/sbin/rabbitmqctl").exists() else None)
+    if ctl and _local(host):
+        added = subprocess.run([ctl, "-q", "add_vhost", vhost], text=True, capture_output=True, timeout=60)
+        if added.returncode == 0 or "already exists" in added.stdout + added.stderr:
+            run([ctl, "-q", "set_permissions", "-p", vhost, user, ".*", ".*", ".*"],
+                what=f"rabbitmqctl set_permissions -p {vhost} {user}")
+            return
+    api = f"http://{host}:{management_port}/api"
+    auth = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+    try:
+        for path, body in ((f"/vhosts/{quote(vhost, safe='')}", {}),
+                           (f"/permissions/{quote(vhost, safe='')}/{quote(user, safe='')}",
+                            {"configure": ".*", "write": ".*", "read": ".*"})):
+            request = urllib.request.Request(api + path, data=json.dumps(body).encode(), method="PUT",
+                                             headers={"Authorization": auth, "Content-Type": "application/json"})
+            urllib.request.urlopen(request, timeout=10).close()
+    except (urllib.error.URLError, OSError) as exc:
+        raise SetupError(f"cannot create the RabbitMQ vhost {vhost!r}: rabbitmqctl is not usable here and the "
+                         f"management API at {api} said: {exc}. Create it with\n"
+                         f"  rabbitmqctl add_vhost {vhost} && rabbitmqctl set_permissions -p {vhost} {user} "
+                         f"'.*' '.*' '.*'") from None

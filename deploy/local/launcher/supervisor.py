@@ -1,0 +1,122 @@
+"""The program table of `make up`, following from deploy/topology.toml, and the supervisord.conf rendered from it.
+
+Each service runs its process kinds (web, consumer, relay, sender) with the kind's command; the web kind runs
+once per local web instance (SHOP_PORT_BASE + offset, +10 per further instance), bound to the loopback. Besides
+them the SMTP sink (when EMAIL_HOST is unset) and the gateway. Every program is started through
+processes.py, which leaves a pid record in $SHOP_DATA_DIR/run/pids/ (see there).
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import topology
+
+from . import processes
+from .config import LOCAL_DIR, REPO, VENV, Config
+from .gateway import nginx_command
+from .render import render
+
+# start order: consumers first (their queues fill while the rest starts), the sink before the sender needs it,
+# the relays once the web processes run, the gateway last; an unknown kind starts with the relays
+PRIORITY = {"smtp-sink": 50, "consumer": 100, "web": 200, "relay": 300, "sender": 300, "gateway": 400}
+OTHER_PRIORITY = 300
+LOOPBACK = "127.0.0.1"
+
+
+@dataclass
+class Program:
+    name: str
+    command: list[str]
+    directory: Path
+    priority: int
+    startsecs: int = 3
+    stopsignal: str = "TERM"
+    stopwaitsecs: int = 20
+    ready_port: int | None = None  # answers GET /readyz when ready
+    ready_log: str = ""  # or prints this into its log when ready
+    group: str = ""  # the supervisor group it belongs to (a service's web instances)
+
+
+def local_argv(kind: topology.Kind, port: int | None) -> list[str]:
+    """The kind's command for `make up`: its port filled in, a wildcard bind narrowed to the loopback (the
+    gateway is the shop's only door), and `python`/`gunicorn` taken from the virtualenv."""
+    argv = []
+    for part in kind.command:
+        if "{port}" in part and part.startswith("0.0.0.0:"):
+            part = LOOPBACK + part.removeprefix("0.0.0.0")
+        argv.append(part.replace("{port}", str(port)) if port is not None else part)
+    local = VENV / "bin" / argv[0]
+    if "/" not in argv[0] and local.exists():
+        argv[0] = str(local)
+    return argv
+
+
+def service_programs(cfg: Config, service: topology.Service) -> list[Program]:
+    folder = REPO / "services" / service.name
+    table = []
+    for process in service.processes:
+        kind = process.kind
+        common = dict(directory=folder, priority=PRIORITY.get(kind.name, OTHER_PRIORITY), stopsignal=kind.stop_signal,
+                      stopwaitsecs=kind.stop_grace_seconds)
+        if kind.name == "web":
+            for index, port in enumerate(cfg.web_ports(service), start=1):
+                table.append(Program(f"{process.name}-{index}", local_argv(kind, port), startsecs=5,
+                                     ready_port=port if kind.probe == "http" else None, ready_log=kind.ready_log,
+                                     group=process.name, **common))
+        else:
+            table.append(Program(process.name, local_argv(kind, None),
+                                 ready_log=kind.ready_log if kind.probe == "log" else "", **common))
+    return table
+
+
+def programs(cfg: Config) -> list[Program]:
+    """Every program of the shop, in the topology's order."""
+    python = str(VENV / "bin" / "python")
+    table = []
+    for service in cfg.services:
+        table += service_programs(cfg, service)
+    needs_smtp = any("smtp" in p.kind.needs for s in cfg.services for p in s.processes)
+    email = REPO / "services" / "email"
+    if cfg.uses_local_sink and needs_smtp and (email / "manage.py").exists():
+        table.append(Program("smtp-sink", [python, "manage.py", "smtp_sink", "--port", str(cfg.smtp_port),
+                                           "--maildir", str(cfg.maildir), "--http-port", str(cfg.mailbox_port)],
+                             email, priority=PRIORITY["smtp-sink"]))
+    table.append(Program("gateway", nginx_command(cfg), REPO, priority=PRIORITY["gateway"], stopsignal="QUIT"))
+    return table
+
+
+def _supervisor_quote(value: str) -> str:
+    escaped = value.replace("%", "%%")
+    return f'"{escaped}"' if re.search(r"\s", escaped) else escaped
+
+
+def recorded_command(cfg: Config, program: Program) -> list[str]:
+    """The program's command, started through processes.py so that it leaves a pid record."""
+    wrapper = Path(processes.__file__).resolve()
+    return [str(VENV / "bin" / "python"), str(wrapper), str(cfg.pid_dir / f"{program.name}.pid"), *program.command]
+
+
+def render_supervisor(cfg: Config, table: list[Program]) -> Path:
+    common = {"LOG_DIR": cfg.log_dir, "RUN_DIR": cfg.run_dir, "REPO_DIR": REPO,
+              "SUPERVISOR_CONF": cfg.supervisor_conf,
+              "INSTANCE_ID": hashlib.sha1(str(cfg.data_dir).encode()).hexdigest()[:8]}
+    text = render((LOCAL_DIR / "supervisord.conf.template").read_text(), common)
+    program_template = (LOCAL_DIR / "program.conf.template").read_text()
+    groups: dict[str, list[Program]] = {}
+    for program in table:
+        text += render(program_template, {
+            **common, "NAME": program.name,
+            "COMMAND": " ".join(_supervisor_quote(p) for p in recorded_command(cfg, program)),
+            "DIRECTORY": program.directory, "PRIORITY": program.priority, "STARTSECS": program.startsecs,
+            "STOPSIGNAL": program.stopsignal, "STOPWAITSECS": program.stopwaitsecs})
+        if program.group:
+            groups.setdefault(program.group, []).append(program)
+    # `supervisorctl stop product-web:*` stops every web process of a service at once
+    for group, members in groups.items():
+        text += (f"\n[group:{group}]\nprograms={','.join(p.name for p in members)}\n"
+                 f"priority={members[0].priority}\n")
+    cfg.supervisor_conf.write_text(text)
+    return cfg.supervisor_conf
