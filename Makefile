@@ -13,16 +13,20 @@ RUN := $(shell date +%s)$(shell echo $$$$)
 TEST_DATA := $(or $(TMPDIR),/tmp)/shop-test-$(RUN)
 SERVICES := identity product order email
 
-.PHONY: help up test deps system-deps frontend-deps test-shopkit test-services test-frontend test-e2e \
-        $(addprefix test-,$(SERVICES)) bench clean
+.PHONY: help up down test deps system-deps frontend-deps test-shopkit test-services test-frontend test-deploy \
+        test-e2e $(addprefix test-,$(SERVICES)) bench clean
 
 help:
 	@echo "make up     install what is missing, build, migrate, seed and run the whole shop"
+	@echo "make down   stop the shop of this SHOP_DATA_DIR (started by make up in another terminal)"
 	@echo "make test   run every test suite (shopkit, services on each database, frontend, end to end)"
 	@echo "make bench  run the benchmarks in bench/"
 
 up:
 	python3 deploy/local/up.py
+
+down:
+	python3 deploy/local/up.py --down
 
 # --- dependencies -------------------------------------------------------------------------------------
 $(VENV)/.installed: requirements-dev.txt libs/shopkit/pyproject.toml $(wildcard services/*/requirements.txt)
@@ -43,7 +47,7 @@ frontend-deps: frontend/node_modules/.package-lock.json
 
 # --- tests --------------------------------------------------------------------------------------------
 test: deps system-deps frontend-deps
-	@$(MAKE) --no-print-directory test-shopkit test-services test-frontend test-e2e RUN=$(RUN)
+	@$(MAKE) --no-print-directory test-shopkit test-services test-frontend test-deploy test-e2e RUN=$(RUN)
 	@echo "make test: every suite passed"
 
 test-shopkit: deps
@@ -66,6 +70,12 @@ test-email: deps
 
 test-frontend: frontend-deps
 	cd frontend && npm test --silent
+
+# The launcher (deploy/local/tests: the table and gateway from the topology, stale processes, make down) and the
+# files generated from deploy/topology.toml being up to date.
+test-deploy: deps system-deps
+	python3 deploy/generate.py --check
+	$(PYTEST) -q -p no:logging deploy/local/tests
 
 test-e2e: deps system-deps frontend-deps
 	python3 deploy/local/up.py --install-only

@@ -40,7 +40,7 @@ def upstreams(shop: topology.Topology, servers: dict[str, list[str]],
         if not addresses:
             raise SetupError(f"the gateway has no backend for {service.name}")
         lines = [f"    upstream {service.name} {{"]
-        lines += [f"        server {address} {options};".replace("  ;", ";") for address in addresses]
+        lines += [f"        server {' '.join(filter(None, (address, options)))};" for address in addresses]
         lines += [f"        keepalive {service.upstream_keepalive};", "    }"]
         blocks.append("\n".join(lines))
     return "\n".join(blocks)

@@ -67,11 +67,13 @@ def ensure_vhost(host: str, vhost: str, user: str, password: str, management_por
     use it, else through the management API."""
     ctl = shutil.which("rabbitmqctl") or ("/usr/sbin/rabbitmqctl" if Path("/usr/sbin/rabbitmqctl").exists() else None)
     if ctl and _local(host):
-        added = subprocess.run([ctl, "-q", "add_vhost", vhost], text=True, capture_output=True, timeout=60)
-        if added.returncode == 0 or "already exists" in added.stdout + added.stderr:
-            run([ctl, "-q", "set_permissions", "-p", vhost, user, ".*", ".*", ".*"],
-                what=f"rabbitmqctl set_permissions -p {vhost} {user}")
-            return
+        for attempt in range(3):  # the CLI fails now and then while the node is busy or restarting: try again
+            added = subprocess.run([ctl, "-q", "add_vhost", vhost], text=True, capture_output=True, timeout=60)
+            if added.returncode == 0 or "already exists" in added.stdout + added.stderr:
+                run([ctl, "-q", "set_permissions", "-p", vhost, user, ".*", ".*", ".*"],
+                    what=f"rabbitmqctl set_permissions -p {vhost} {user}")
+                return
+            time.sleep(2 * (attempt + 1))
     api = f"http://{host}:{management_port}/api"
     auth = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
     try:

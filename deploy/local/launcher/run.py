@@ -22,6 +22,14 @@ from .supervisor import Program
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # Ctrl-C, kill, a closed terminal
 
 
+def _say(text: str) -> None:
+    """Print, unless the terminal is gone (closed: SIGHUP is why we are stopping) — the stop must go on."""
+    try:
+        print(text, flush=True)
+    except OSError:
+        pass
+
+
 def stop_grace_seconds(cfg: Config) -> int:
     """How long a stop waits before SIGKILL: the longest grace of any process kind, and a margin."""
     return max((k.stop_grace_seconds for k in cfg.shop.kinds.values()), default=20) + 5
@@ -114,7 +122,7 @@ class Launcher:
         if self.stopping:
             return
         self.stopping = True
-        print(f"\n▸ Stopping the shop ({signal.Signals(self.stop_requested).name}) …", flush=True)
+        _say(f"\n▸ Stopping the shop ({signal.Signals(self.stop_requested).name}) …")
         if self.supervisord.poll() is None:
             self.supervisord.send_signal(signal.SIGTERM)
         time.sleep(0.2)  # let supervisord enter its shutdown mood first
@@ -171,7 +179,7 @@ class Launcher:
                 processes.stop(left, stop_grace_seconds(self.cfg))
         code = self.supervisord.returncode
         if self.stopping:
-            print("▸ The shop has stopped; its data stays in " f"{self.cfg.data_dir}.", flush=True)
+            _say(f"▸ The shop has stopped; its data stays in {self.cfg.data_dir}.")
             return 0
         print(f"▸ supervisord exited ({code}); see {self.cfg.log_dir / 'supervisord.log'}", flush=True)
         return code or 1

@@ -1,0 +1,60 @@
+"""The gateway's upstream blocks follow from deploy/topology.toml; the rendered config loads in the real nginx."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import topology
+from helpers import config, with_services
+from launcher.gateway import local_servers, local_values, render_config, upstreams
+
+UP = Path(__file__).resolve().parents[1] / "up.py"
+
+
+def test_one_upstream_per_service_with_its_local_instances_and_keepalive(monkeypatch, tmp_path):
+    cfg = config(monkeypatch, tmp_path, SHOP_PORT_BASE="30000")
+    text = upstreams(cfg.shop, local_servers(cfg.shop, cfg.port_base))
+    for service in topology.load().services:
+        ports = service.local_web_ports(30000)
+        block = "\n".join([f"    upstream {service.name} {{",
+                           *(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=2s;" for p in ports),
+                           f"        keepalive {service.upstream_keepalive};", "    }"])
+        assert block in text
+    assert text.count("upstream ") == len(cfg.shop.services)
+
+
+def test_upstreams_take_any_backend_addresses(monkeypatch, tmp_path):
+    shop = config(monkeypatch, tmp_path, with_services("""
+[services.identity]
+port = 8001
+database = "postgres"
+processes = ["web"]
+upstream_keepalive = 4
+""")).shop
+    assert upstreams(shop, {"identity": ["identity-web:8001"]}, options="") == (
+        "    upstream identity {\n        server identity-web:8001;\n        keepalive 4;\n    }")
+
+
+def test_rendered_config_has_the_upstreams_and_no_placeholder_left(monkeypatch, tmp_path):
+    cfg = config(monkeypatch, tmp_path)
+    files = render_config(local_values(cfg, tmp_path / "c.crt", tmp_path / "c.key"), cfg.shop,
+                          local_servers(cfg.shop, cfg.port_base))
+    assert {"nginx.conf", "api.conf", "headers.conf", "mime.types"} <= set(files)
+    nginx = files["nginx.conf"]
+    assert "upstream product {\n        server 127.0.0.1:8002 max_fails=1 fail_timeout=2s;\n" \
+           "        server 127.0.0.1:8012 max_fails=1 fail_timeout=2s;\n        keepalive 32;" in nginx
+    assert "location ~ ^/api/v1/schema/(identity|product|order|email)/$" in nginx
+    assert not any("{{" in text for text in files.values())
+
+
+def test_render_only_writes_configs_that_nginx_and_supervisord_accept(tmp_path):
+    env = {**os.environ, "SHOP_DATA_DIR": str(tmp_path / "data"), "SHOP_PORT_BASE": "30000"}
+    result = subprocess.run([sys.executable, str(UP), "--render-only", "--no-install"], env=env, text=True,
+                            capture_output=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    nginx = (tmp_path / "data" / "gateway" / "nginx.conf").read_text()
+    assert "server 127.0.0.1:30013 max_fails=1 fail_timeout=2s;" in nginx  # order's second instance
+    supervisor = (tmp_path / "data" / "run" / "supervisord.conf").read_text()
+    assert "--bind 127.0.0.1:30012" in supervisor  # product's second instance

@@ -1,0 +1,97 @@
+"""The supervisor program table follows from deploy/topology.toml: services, process kinds, web instances, ports."""
+from __future__ import annotations
+
+import topology
+from helpers import config, with_services
+from launcher.supervisor import programs, recorded_command, render_supervisor
+
+SHAPED = with_services("""
+[services.identity]
+port = 8001
+database = "postgres"
+processes = ["web"]
+local_web_instances = 3
+seed = []
+
+[services.order]
+port = 8005
+database = "postgres"
+processes = ["web", "consumer", "relay"]
+local_web_instances = 1
+seed = []
+""")
+
+
+def _by_name(table):
+    return {p.name: p for p in table}
+
+
+def test_every_process_kind_of_every_service_is_a_program(monkeypatch, tmp_path):
+    cfg = config(monkeypatch, tmp_path)
+    names = set(_by_name(programs(cfg)))
+    expected = {"gateway", "smtp-sink"}
+    for service in topology.load().services:
+        for process in service.processes:
+            if process.kind.name == "web":
+                expected |= {f"{service.name}-web-{i}" for i in range(1, service.local_web_instances + 1)}
+            else:
+                expected.add(process.name)
+    assert names == expected
+    assert "identity-consumer" not in names  # identity consumes no event
+
+
+def test_web_instances_listen_ten_ports_apart_on_the_loopback(monkeypatch, tmp_path):
+    cfg = config(monkeypatch, tmp_path, SHAPED, SHOP_PORT_BASE="30000")
+    table = _by_name(programs(cfg))
+    webs = [table[f"identity-web-{i}"] for i in (1, 2, 3)]
+    assert [p.ready_port for p in webs] == [30001, 30011, 30021]
+    for program in webs:
+        assert program.command[1:] == ["config.wsgi", "--config", "python:shopkit.gunicorn_conf",
+                                       "--bind", f"127.0.0.1:{program.ready_port}"]
+        assert program.command[0].endswith("gunicorn")
+        assert program.group == "identity-web"
+    assert table["order-web-1"].ready_port == 30005
+    assert {"identity-relay", "identity-consumer"}.isdisjoint(table)  # identity declares only web here
+
+
+def test_workers_run_their_kinds_command_and_are_ready_by_their_log_line(monkeypatch, tmp_path):
+    cfg = config(monkeypatch, tmp_path, SHAPED)
+    table = _by_name(programs(cfg))
+    consumer, relay = table["order-consumer"], table["order-relay"]
+    assert consumer.command[1:] == ["manage.py", "consume_events"]
+    assert consumer.directory.name == "order"
+    assert consumer.ready_log == cfg.shop.kinds["consumer"].ready_log
+    assert consumer.ready_port is None
+    assert relay.ready_log == cfg.shop.kinds["relay"].ready_log
+    assert relay.stopwaitsecs == cfg.shop.kinds["relay"].stop_grace_seconds
+    assert table["order-web-1"].stopwaitsecs == cfg.shop.kinds["web"].stop_grace_seconds
+
+
+def test_the_smtp_sink_runs_only_without_an_email_host_and_only_for_a_sender(monkeypatch, tmp_path):
+    assert "smtp-sink" in _by_name(programs(config(monkeypatch, tmp_path)))
+    assert "smtp-sink" not in _by_name(programs(config(monkeypatch, tmp_path, EMAIL_HOST="mail.example.com")))
+    assert "smtp-sink" not in _by_name(programs(config(monkeypatch, tmp_path, SHAPED)))  # no sender declared
+
+
+def test_the_sink_and_gateway_ports_default_to_the_topologys(monkeypatch, tmp_path):
+    cfg = config(monkeypatch, tmp_path)
+    shop = topology.load()
+    assert (cfg.smtp_port, cfg.mailbox_port) == (shop.mailbox["smtp_port"], shop.mailbox["http_port"])
+    assert (cfg.http_port, cfg.https_port) == (shop.gateway["http_port"], shop.gateway["https_port"])
+    sink = _by_name(programs(cfg))["smtp-sink"]
+    assert sink.command[sink.command.index("--port") + 1] == str(shop.mailbox["smtp_port"])
+
+
+def test_every_program_is_started_through_the_pid_recorder(monkeypatch, tmp_path):
+    cfg = config(monkeypatch, tmp_path, SHAPED)
+    cfg.run_dir.mkdir(parents=True)
+    table = programs(cfg)
+    text = render_supervisor(cfg, table).read_text()
+    for program in table:
+        command = recorded_command(cfg, program)
+        assert command[1].endswith("launcher/processes.py")
+        assert command[2] == str(cfg.pid_dir / f"{program.name}.pid")
+        assert command[3:] == program.command
+        assert f"[program:{program.name}]" in text
+    assert "[group:identity-web]\nprograms=identity-web-1,identity-web-2,identity-web-3\n" in text
+    assert "stopwaitsecs=15" in text and "stopwaitsecs=20" in text  # web's grace, and the workers'
