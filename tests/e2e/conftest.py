@@ -23,6 +23,9 @@ import pytest
 from client import Gateway, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "deploy"))
+import topology  # noqa: E402  (deploy/topology.py: the services' local ports)
+
 VENV_PYTHON = REPO / ".venv" / "bin" / "python"
 START_TIMEOUT = float(os.environ.get("SHOP_E2E_START_TIMEOUT", "300"))
 ADMIN_EMAIL, ADMIN_PASSWORD = "e2e-admin@example.com", "e2e-admin-password"
@@ -39,10 +42,12 @@ def _free(port: int) -> bool:
 
 
 def _pick_port_base() -> int:
-    """A base whose every derived port (see deploy/local/up.py and the offsets below) is free."""
+    """A base whose every derived port is free: the web instances of deploy/topology.toml, and the sink, mailbox,
+    HTTPS and HTTP ports set below."""
+    webs = [port - topology.LOCAL_PORT_BASE for s in topology.load().services for port in s.local_web_ports()]
     for _ in range(200):
         base = random.randrange(20000, 60000, 100)
-        if all(_free(base + offset) for offset in (1, 2, 3, 4, 12, 13, 25, 26, 43, 80)):
+        if all(_free(base + offset) for offset in (*webs, 25, 26, 43, 80)):
             return base
     raise RuntimeError("no free block of ports found")
 

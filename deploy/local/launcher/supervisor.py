@@ -43,11 +43,10 @@ class Program:
 def local_argv(kind: topology.Kind, port: int | None) -> list[str]:
     """The kind's command for `make up`: its port filled in, a wildcard bind narrowed to the loopback (the
     gateway is the shop's only door), and `python`/`gunicorn` taken from the virtualenv."""
-    argv = []
-    for part in kind.command:
-        if "{port}" in part and part.startswith("0.0.0.0:"):
-            part = LOOPBACK + part.removeprefix("0.0.0.0")
-        argv.append(part.replace("{port}", str(port)) if port is not None else part)
+    argv = kind.argv(port)
+    for index, part in enumerate(kind.command):
+        if "{port}" in part and argv[index].startswith("0.0.0.0:"):
+            argv[index] = LOOPBACK + argv[index].removeprefix("0.0.0.0")
     local = VENV / "bin" / argv[0]
     if "/" not in argv[0] and local.exists():
         argv[0] = str(local)

@@ -15,6 +15,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+import topology
 
 from launcher import processes
 
@@ -22,7 +23,9 @@ REPO = Path(__file__).resolve().parents[3]
 UP = REPO / "deploy" / "local" / "up.py"
 PYTHON = REPO / ".venv" / "bin" / "python"
 START_TIMEOUT = float(os.environ.get("SHOP_E2E_START_TIMEOUT", "300"))
-OFFSETS = (1, 2, 3, 4, 12, 13, 25, 26, 43, 80)  # web instances (topology.toml), sink, mailbox, https, http
+# every port a shop on base B takes: its web instances (topology.toml), then the sink, mailbox, HTTPS and HTTP
+OFFSETS = (*(p - topology.LOCAL_PORT_BASE for s in topology.load().services for p in s.local_web_ports()),
+           25, 26, 43, 80)
 
 
 def _free(port: int) -> bool:
