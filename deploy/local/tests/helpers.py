@@ -1,4 +1,4 @@
-"""Building a launcher Config for a test: a data folder of its own, and a topology written for the test or the real one."""
+"""A launcher Config for a test: a data folder of its own, and the real topology or one written for the test."""
 from __future__ import annotations
 
 from pathlib import Path
