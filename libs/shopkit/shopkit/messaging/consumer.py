@@ -93,6 +93,7 @@ class Consumer:
         queue = await channel.declare_queue(self.names.main, durable=True, arguments={"x-queue-type": "quorum"})
         for event_type in sorted(self.handlers):
             await queue.bind(exchange, routing_key=event_type)
+        # Declared after the bindings: its existence tells `wait_for_topology` that the bindings are in place.
         await channel.declare_queue(self.names.dead, durable=True)
         for attempt in range(1, self.max_attempts):
             await channel.declare_queue(self.names.retry(attempt), durable=True, arguments={
