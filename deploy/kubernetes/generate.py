@@ -514,7 +514,8 @@ def mailbox_files(topology: Topology) -> dict[str, str]:
     labels = _pod_labels("mailbox", "mailbox")
     container = _container("mailbox", ["email", "manage", "smtp_sink", "--host", "0.0.0.0", "--port", str(smtp),
                                        "--http-port", str(http)],
-                           [_secret_env("EMAIL_SECRET_KEY", SECRET_KEYS_SECRET, email.name)], RESOURCES["wait"])
+                           [{"name": "SHOP_ENV", "value": "development"}],  # a dev tool: no secret key of its own
+                           RESOURCES["wait"])
     container["ports"] = [{"name": "smtp", "containerPort": smtp, "protocol": "TCP"},
                           {"name": "http", "containerPort": http, "protocol": "TCP"}]
     container["readinessProbe"] = {"tcpSocket": {"port": "smtp"}, "periodSeconds": 5}
@@ -546,6 +547,58 @@ def mailbox_files(topology: Topology) -> dict[str, str]:
     return {"mailbox.yaml": yamltext.documents(resources, HEADER), "mailbox.env": env}
 
 
+# --- the Secrets to create -------------------------------------------------------------------------------------
+def secrets_script(topology: Topology) -> str:
+    """deploy/kubernetes/create-secrets.sh: every Secret the manifests reference (but the operators' own),
+    with random values; one that exists is kept, so a second run changes nothing."""
+    lines = [
+        "#!/bin/sh",
+        *[f"# {line}" for line in HEADER.splitlines()],
+        "#",
+        "# Creates the Secrets the shop's manifests reference, with random values, in the namespace given;",
+        "# a Secret that exists already is kept (a second run rotates nothing). Not created here: <service>-db-app",
+        "# (CloudNativePG makes them), the Ingress certificate shop-tls (prod), the optional email-smtp.",
+        "#   deploy/kubernetes/create-secrets.sh shop-dev        (needs kubectl on the cluster, and openssl)",
+        "set -eu",
+        'ns=${1:?usage: create-secrets.sh <namespace>}',
+        'tmp=$(mktemp -d)',
+        "trap 'rm -rf \"$tmp\"' EXIT",
+        "# a random value in a file (never on a command line), hex: safe inside the URLs built from it",
+        'random() { openssl rand -hex 24 | tr -d "\\n" > "$tmp/$1"; echo "$tmp/$1"; }',
+        'literal() { printf %s "$2" > "$tmp/$1"; echo "$tmp/$1"; }',
+        "create() {",
+        '  name=$1; shift',
+        '  if kubectl -n "$ns" get secret "$name" >/dev/null 2>&1; then echo "kept     $name"; return; fi',
+        '  kubectl -n "$ns" create secret generic "$name" "$@" >/dev/null',
+        '  echo "created  $name"',
+        "}",
+        "",
+        "# Django's secret key of each service",
+        f"create {SECRET_KEYS_SECRET} " + " ".join(f'--from-file={s.name}="$(random key-{s.name})"'
+                                                   for s in topology.services),
+        f"# the access-token signing key: {TOKEN_ISSUER} signs with private.pem, the others verify with public.pem",
+        f'if ! kubectl -n "$ns" get secret {JWT_SECRET} >/dev/null 2>&1; then',
+        '  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$tmp/private.pem" 2>/dev/null',
+        '  openssl pkey -in "$tmp/private.pem" -pubout -out "$tmp/public.pem"',
+        "fi",
+        f'create {JWT_SECRET} --from-file=private.pem="$tmp/private.pem" --from-file=public.pem="$tmp/public.pem" \\',
+        '  --from-file=kid="$(literal kid "k8s-$(date -u +%Y%m%d%H%M%S)")"',
+        "# the staff account the identity seed creates",
+        'create shop-admin --from-file=email="$(literal admin-email "${SHOP_ADMIN_EMAIL:-admin@example.com}")" \\',
+        '  --from-file=password="$(random admin-password)"',
+        "# one broker user per service (the messaging topology operator imports them)",
+        *[f'create broker-{s.name} --from-file=username="$(literal user-{s.name} {s.name})" '
+          f'--from-file=password="$(random broker-{s.name})"' for s in topology.services],
+        "# MariaDB: its root password and the service's own user",
+        *[line for s in topology.services if s.database == "mariadb" for line in (
+            f'create {s.name}-db-root --from-file=password="$(random {s.name}-db-root)"',
+            f'create {s.name}-db-user --from-file=password="$(random {s.name}-db-user)"')],
+        "",
+        "echo \"staff login: kubectl -n $ns get secret shop-admin -o jsonpath='{.data.password}' | base64 -d\"",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 # --- the whole base --------------------------------------------------------------------------------------------
 HAND_WRITTEN = [  # resources of the base that list no service, process or port of the topology
     "common/default-deny.yaml",
@@ -573,4 +626,5 @@ def render(topology: Topology) -> dict[str, str]:
     files["kustomization.yaml"] = yamltext.documents([kustomization], HEADER)
     out = {f"{BASE}/{path}": text for path, text in files.items()}
     out.update({f"{DEV}/{path}": text for path, text in mailbox_files(topology).items()})
+    out["deploy/kubernetes/create-secrets.sh"] = secrets_script(topology)
     return dict(sorted(out.items()))
