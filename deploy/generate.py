@@ -20,7 +20,9 @@ sys.path.insert(0, str(DEPLOY))
 import topology  # noqa: E402  (deploy/ is not a package: it is put on the path above)
 
 # "module:function", modules relative to deploy/
-GENERATORS: list[str] = ["kubernetes.generate:render"]
+GENERATORS: list[str] = [
+    "kubernetes.generate:render",
+]
 
 
 def rendered() -> dict[Path, str]:
