@@ -344,3 +344,63 @@ def test_every_pod_resolves_names_and_workers_take_no_connections(network, shop)
         if process.kind.name != "web":
             for source in pods:
                 assert not can(source, process.name, process.port), f"{source} -> {process.name}"
+
+
+# --- wiring: every reference points at something that exists -------------------------------------------------
+def test_every_reference_resolves(resources):
+    names = {(r["kind"], r["metadata"]["name"]) for r in resources}
+    templates = [pod_labels(w) for w in workloads(resources)]
+    for workload in workloads(resources):
+        spec = pod_spec(workload)
+        if "serviceAccountName" in spec:
+            assert ("ServiceAccount", spec["serviceAccountName"]) in names
+        for container in containers(spec):
+            for source in container.get("envFrom", []):
+                assert ("ConfigMap", source["configMapRef"]["name"]) in names, workload["metadata"]["name"]
+    for service in of_kind(resources, "Service"):
+        assert any(all(t.get(k) == v for k, v in service["spec"]["selector"].items()) for t in templates), \
+            service["metadata"]["name"]
+    for hpa in of_kind(resources, "HorizontalPodAutoscaler"):
+        assert ("Deployment", hpa["spec"]["scaleTargetRef"]["name"]) in names
+    for rule in named(resources, "Ingress", "shop")["spec"]["rules"]:
+        for path in rule["http"]["paths"]:
+            backend = path["backend"]["service"]
+            service = named(resources, "Service", backend["name"])
+            assert backend["port"]["name"] in {p["name"] for p in service["spec"]["ports"]}
+    users = {u["metadata"]["name"] for u in of_kind(resources, "User") if u["apiVersion"].startswith("rabbitmq")}
+    for permission in of_kind(resources, "Permission"):
+        assert permission["spec"]["userReference"]["name"] in users
+        assert permission["spec"]["vhost"] in {v["spec"]["name"] for v in of_kind(resources, "Vhost")}
+    brokers = {c["metadata"]["name"] for c in of_kind(resources, "RabbitmqCluster")}
+    for resource in resources:
+        ref = resource.get("spec", {}).get("rabbitmqClusterReference")
+        if ref:
+            assert ref["name"] in brokers, resource["metadata"]["name"]
+        ref = resource.get("spec", {}).get("mariaDbRef")
+        if ref:
+            assert ("MariaDB", ref["name"]) in names, resource["metadata"]["name"]
+
+
+def test_the_services_connect_to_the_broker_and_database_services_that_exist(resources, shop):
+    broker = named(resources, "RabbitmqCluster", "shop-broker")["metadata"]["name"]
+    vhost = named(resources, "Vhost", "shop")["spec"]["name"]
+    for process in shop.processes:
+        env = {e["name"]: e for e in main_container(named(resources, "Deployment", process.name))["env"]}
+        assert env["RABBITMQ_URL"]["value"] == (
+            f"amqp://$(BROKER_USERNAME):$(BROKER_PASSWORD)@{broker}:{shop.broker['amqp_port']}/{vhost}")
+        url = env[f"{process.service.name.upper()}_DATABASE_URL"]
+        if process.service.database == "postgres":
+            assert url["valueFrom"]["secretKeyRef"] == {"name": f"{process.service.name}-db-app", "key": "uri"}
+        else:
+            port = shop.databases["mariadb"]["port"]
+            named(resources, "MariaDB", f"{process.service.name}-db")  # its Service has the same name
+            assert url["value"].endswith(f"@{process.service.name}-db:{port}/{process.service.name}")
+
+
+def test_the_dev_sender_mails_the_mailbox(shop):
+    from tests.conftest import rendered
+    resources = rendered("dev")
+    (config,) = of_kind(resources, "ConfigMap")
+    mailbox = named(resources, "Service", config["data"]["EMAIL_HOST"])
+    assert int(config["data"]["EMAIL_PORT"]) in {p["port"] for p in mailbox["spec"]["ports"]}
+    assert int(config["data"]["EMAIL_PORT"]) == shop.mailbox["smtp_port"]
