@@ -88,7 +88,7 @@ $(VENV)/.kubernetes-installed: deploy/kubernetes/requirements.txt $(VENV)/.insta
 	$(PY) -m pip install -q -r deploy/kubernetes/requirements.txt
 	@touch $@
 
-test-kubernetes: deps $(VENV)/.kubernetes-installed
+test-kubernetes: deps system-deps $(VENV)/.kubernetes-installed
 	$(PY) deploy/kubernetes/validate.py
 	cd deploy/kubernetes && ../../$(PYTEST) -q -p no:logging
 
