@@ -113,7 +113,7 @@ def database_pods(service: Service) -> dict:
     """The labels the database operator puts on the service's database pods."""
     if service.database == "postgres":
         return {"cnpg.io/cluster": f"{service.name}-db"}
-    return {"app.kubernetes.io/instance": f"{service.name}-db"}
+    return {"app.kubernetes.io/name": "mariadb", "app.kubernetes.io/instance": f"{service.name}-db"}
 
 
 def service_env(service: Service, topology: Topology) -> list[dict]:
