@@ -360,7 +360,8 @@ def broker_permissions(service: Service) -> dict:
 def broker_resources(service: Service) -> list[dict]:
     name = f"broker-{service.name}"
     cluster = {"name": BROKER}
-    user = {"apiVersion": "rabbitmq.com/v1beta1", "kind": "User", "metadata": _meta(name, {SERVICE_LABEL: service.name}),
+    labels = {SERVICE_LABEL: service.name}
+    user = {"apiVersion": "rabbitmq.com/v1beta1", "kind": "User", "metadata": _meta(name, labels),
             # The credentials are a Secret the deployer creates (README.md: keys username, password).
             "spec": {"rabbitmqClusterReference": cluster, "importCredentialsSecret": {"name": name}, "tags": []}}
     permission = {"apiVersion": "rabbitmq.com/v1beta1", "kind": "Permission",
@@ -419,7 +420,8 @@ def database_policy(service: Service, topology: Topology) -> dict:
 
 
 def service_account(service: Service) -> dict:
-    return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _meta(service.name, {SERVICE_LABEL: service.name}),
+    return {"apiVersion": "v1", "kind": "ServiceAccount",
+            "metadata": _meta(service.name, {SERVICE_LABEL: service.name}),
             "automountServiceAccountToken": False}
 
 
@@ -512,6 +514,7 @@ def mailbox_files(topology: Topology) -> dict[str, str]:
     email = topology.service("email")
     sender = email.process("sender")
     labels = _pod_labels("mailbox", "mailbox")
+    component = {"app.kubernetes.io/component": "mailbox"}
     container = _container("mailbox", ["email", "manage", "smtp_sink", "--host", "0.0.0.0", "--port", str(smtp),
                                        "--http-port", str(http)],
                            [{"name": "SHOP_ENV", "value": "development"}],  # a dev tool: no secret key of its own
@@ -521,18 +524,18 @@ def mailbox_files(topology: Topology) -> dict[str, str]:
     container["readinessProbe"] = {"tcpSocket": {"port": "smtp"}, "periodSeconds": 5}
     container["livenessProbe"] = {"tcpSocket": {"port": "smtp"}, "periodSeconds": 10}
     resources = [
-        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": _meta("mailbox", {"app.kubernetes.io/component": "mailbox"}),
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": _meta("mailbox", component),
          "spec": {"replicas": 1, "selector": {"matchLabels": {"app.kubernetes.io/name": "mailbox"}},
                   "template": {"metadata": {"labels": labels}, "spec": {
                       "automountServiceAccountToken": False, "securityContext": _pod_security(),
                       "containers": [container], "volumes": _volumes("tmp", "data")}}}},
-        {"apiVersion": "v1", "kind": "Service", "metadata": _meta("mailbox", {"app.kubernetes.io/component": "mailbox"}),
+        {"apiVersion": "v1", "kind": "Service", "metadata": _meta("mailbox", component),
          "spec": {"selector": {"app.kubernetes.io/name": "mailbox"},
                   "ports": [{"name": "smtp", "port": smtp, "targetPort": "smtp", "protocol": "TCP"},
                             {"name": "http", "port": http, "targetPort": "http", "protocol": "TCP"}]}},
         # SMTP from the sender only; the web mailbox is read with `kubectl port-forward svc/mailbox`.
         {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-         "metadata": _meta("mailbox", {"app.kubernetes.io/component": "mailbox"}),
+         "metadata": _meta("mailbox", component),
          "spec": {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "mailbox"}},
                   "policyTypes": ["Ingress", "Egress"],
                   "ingress": [{"from": [_peer({"app.kubernetes.io/name": sender.name})], "ports": _ports(smtp)}],
