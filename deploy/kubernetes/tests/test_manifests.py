@@ -404,3 +404,14 @@ def test_the_dev_sender_mails_the_mailbox(shop):
     mailbox = named(resources, "Service", config["data"]["EMAIL_HOST"])
     assert int(config["data"]["EMAIL_PORT"]) in {p["port"] for p in mailbox["spec"]["ports"]}
     assert int(config["data"]["EMAIL_PORT"]) == shop.mailbox["smtp_port"]
+
+
+def test_variable_references_name_variables_defined_before_them(resources):
+    # Kubernetes expands $(NAME) only for a variable defined earlier in the same list; else the text stays.
+    for workload in workloads(resources):
+        for container in containers(pod_spec(workload)):
+            defined = set()
+            for env in container.get("env", []):
+                for name in re.findall(r"\$\((\w+)\)", env.get("value", "")):
+                    assert name in defined, f"{workload['metadata']['name']}/{container['name']}: {env['name']}"
+                defined.add(env["name"])
