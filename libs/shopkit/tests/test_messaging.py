@@ -18,6 +18,7 @@ from shopkit.messaging.relay import Relay
 from shopkit.testing import rabbitmqctl, running, wait_until
 from tests.kitapp.handlers import CALLS, SLOW_STARTED
 from tests.kitapp.models import Failure, Note
+from tests.kitapp.outage import bring_database_back, take_database_away
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -185,12 +186,71 @@ def test_failing_handler_is_retried_then_parked_while_others_flow_and_replay_han
 
 
 def test_database_outage_is_waited_out_not_counted_against_the_event(service, broker, settings):
-    assert settings.SHOPKIT_CONSUMER["MAX_ATTEMPTS"] < 5  # the handler fails 5 times with OperationalError
-    with running(Consumer()) as consumer, running(Relay()):
-        register("dbdown-1")
-        wait_until(lambda: notes("dbdown-1") == 1, timeout=60)
-    assert CALLS["dbdown-1"] == 6
+    max_attempts = settings.SHOPKIT_CONSUMER["MAX_ATTEMPTS"]
+    try:
+        with running(Consumer()) as consumer, running(Relay()):
+            register("dbdown-1")  # its handler's first call takes the consumer's database away
+            # The consumer gives the event back and waits for its database; it does not take the event again
+            # meanwhile, so the outage can last longer than the event's attempts allow.
+            wait_until(lambda: consumer.database_waits > max_attempts, timeout=60)
+            assert CALLS["dbdown-1"] == 1 and not consumer.ready.is_set()
+            bring_database_back()
+            wait_until(lambda: notes("dbdown-1") == 1, timeout=60)
+    finally:
+        bring_database_back()
+    assert CALLS["dbdown-1"] == 2  # the call the outage broke, and the one after it
     assert consumer.parked == 0
+
+
+def test_an_error_raised_by_a_database_that_answers_counts_against_the_event(service, broker, settings):
+    """A deadlock victim (any OperationalError of a server that is up) is the event's failure: retried with its
+    attempts counted, then parked. Taken for an outage, it would never be parked, and every one of its returns
+    would pause the consumer for everything else."""
+    max_attempts = settings.SHOPKIT_CONSUMER["MAX_ATTEMPTS"]
+    with running(Consumer()) as consumer, running(Relay()):
+        register("dberror-1")
+        register("fine-1")
+        wait_until(lambda: consumer.parked == 1, timeout=30)
+        wait_until(lambda: notes("fine-1") == 1)
+    assert CALLS["dberror-1"] == max_attempts
+    parked = parking.run(parking.list_parked(broker, service))
+    assert [p["attempts"] for p in parked] == [max_attempts]
+    assert "OperationalError" in parked[0]["error"]
+
+
+class RecordingConsumer(Consumer):
+    """A consumer that notes the headers of every delivery it gets."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.deliveries: list[dict] = []
+
+    async def process(self, message, channel):
+        self.deliveries.append(dict(message.headers or {}))
+        await super().process(message, channel)
+
+
+def test_a_replica_cut_off_from_its_database_leaves_the_events_to_the_others(service, broker):
+    """Two replicas share the queue; one loses its database. It must give back what it took, at once and
+    uncounted, and take nothing more until its database answers — not hold events and bounce them through
+    the retry queues, which delays each of them by seconds while the healthy replica sits idle."""
+    keys = [f"cutoff-{i:02d}" for i in range(12)]
+    try:
+        with running(Consumer()) as cut_off:
+            # Runs on the replica's own database thread: only its connections go nowhere.
+            cut_off._db.submit(take_database_away).result()
+            with running(RecordingConsumer()) as healthy, running(Relay()):
+                for key in keys:
+                    register(key)
+                wait_until(lambda: Note.objects.filter(key__startswith="cutoff-").count() == len(keys),
+                           timeout=60)
+    finally:
+        bring_database_back()
+    assert sorted(Note.objects.filter(key__startswith="cutoff-").values_list("key", flat=True)) == keys
+    assert cut_off.handled == 0 and cut_off.parked == 0 and healthy.parked == 0
+    assert {key: CALLS[key] for key in keys} == {key: 1 for key in keys}
+    # nothing reached the healthy replica by way of a retry queue (the broker adds x-death when it does)
+    assert [h for h in healthy.deliveries if "x-death" in h] == []
 
 
 class RelayWhoseDatabaseIsAway(Relay):

@@ -8,6 +8,10 @@ Topology of service ``svc`` (all durable):
 
 Each message is handled in one database transaction together with its inbox record and acked after commit,
 so a redelivered event has no second effect. On SIGTERM the message in hand is finished, then it exits.
+
+A database error is the event's failure (counted, retried, parked) unless the database does not answer a new
+connection: then it is an outage, and the consumer gives back every message it holds, uncounted, and takes
+none until its database answers again — other replicas carry on meanwhile, and nothing waits behind it.
 """
 import asyncio
 import concurrent.futures
@@ -24,7 +28,7 @@ from shopkit.envelope import Event, parse_event
 from shopkit.events import InvalidEvent
 from shopkit.logging import get_logger
 from shopkit.messaging.config import EXCHANGE, QueueNames, consumer_settings, rabbitmq_url, service_name
-from shopkit.messaging.runtime import DATABASE_UNAVAILABLE, sleep_or_stop
+from shopkit.messaging.runtime import DATABASE_UNAVAILABLE, database_answers, sleep_or_stop
 from shopkit.messaging.models import InboxRecord
 
 log = get_logger(__name__)
@@ -33,6 +37,11 @@ Handler = Callable[[Event], None]
 BROKER_ERRORS = (aio_pika.exceptions.AMQPError, aio_pika.exceptions.ChannelInvalidStateError, ConnectionError,
                  OSError, asyncio.TimeoutError)
 ATTEMPT_HEADER = "x-shop-attempt"
+DATABASE_WAIT_MAX = 5.0  # seconds between two looks at a database that is away
+
+
+class DatabaseAway(Exception):
+    """The consumer's database does not answer: the messages in hand go back to the queue."""
 
 
 def handler_name(handler: Handler) -> str:
@@ -80,7 +89,7 @@ class Consumer:
         self.names = QueueNames(self.service)
         self.handled = 0
         self.parked = 0
-        self._db_backoff = 0.0
+        self.database_waits = 0  # looks at a database that did not answer
         self.ready = threading.Event()  # set once the topology is declared and consuming has begun
         self._db = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="consumer-db")
 
@@ -108,6 +117,9 @@ class Consumer:
         backoff = 0.2
         try:
             while not stop.is_set():
+                # Take no message before the database answers: one taken now could only be given back.
+                if not await self._wait_for_database(stop):
+                    break
                 try:
                     connection = await aio_pika.connect(self.url, timeout=5)
                 except BROKER_ERRORS as exc:
@@ -125,6 +137,12 @@ class Consumer:
                         lost = asyncio.Event()
                         connection.close_callbacks.add(lambda *_: lost.set())
                         await self._consume(queue, channel, stop, lost=lost.wait())
+                except DatabaseAway as exc:
+                    # Leaving `async with connection` closed it: the broker puts the message in hand and the
+                    # prefetched ones back in the queue as they were (attempts unchanged), for any replica.
+                    self.ready.clear()
+                    log.warning("database unavailable: the consumer gave its messages back and waits for it",
+                                error=str(exc))
                 except BROKER_ERRORS as exc:
                     log.warning("consumer lost the broker", error=str(exc))
                     self.ready.clear()
@@ -175,16 +193,12 @@ class Consumer:
         loop = asyncio.get_running_loop()
         try:
             applied = await loop.run_in_executor(self._db, self._apply_in_thread, event, handler)
-        except DATABASE_UNAVAILABLE as exc:
-            # Not the event's fault: the attempt is not counted, the message waits in the first retry queue,
-            # and the consumer pauses (growing to 5 s) so an outage does not spin through the queue.
-            self._db_backoff = min(self._db_backoff * 2 or 0.25, 5.0)
-            log.warning("database unavailable, event will come back", event_type=event.type, event_id=event.id,
-                        error=repr(exc), pause=self._db_backoff, correlation_id=event.correlationid)
-            await self._retry(message, channel, attempt, count=False)
-            await asyncio.sleep(self._db_backoff)
-            return
         except Exception as exc:  # noqa: BLE001 - every failure is retried, then parked, and logged either way
+            if isinstance(exc, DATABASE_UNAVAILABLE) and not await self._database_answers():
+                # An outage is no fault of the event: raised out of the consuming loop, which gives back this
+                # message and the prefetched ones uncounted, and waits for the database before taking more.
+                raise DatabaseAway(f"{event.type} {event.id}: {exc!r}") from exc
+            # Anything else — a deadlock victim or a lock timeout of a database that answers included — counts.
             log.warning("handler failed", event_type=event.type, event_id=event.id, attempt=attempt,
                         error=repr(exc), correlation_id=event.correlationid)
             if attempt >= self.max_attempts:
@@ -194,9 +208,23 @@ class Consumer:
             return
         await message.ack()
         self.handled += 1
-        self._db_backoff = 0.0
         log.info("event handled" if applied else "event already handled", event_type=event.type,
                  event_id=event.id, correlation_id=event.correlationid)
+
+    async def _database_answers(self) -> bool:
+        return await asyncio.get_running_loop().run_in_executor(self._db, database_answers, InboxRecord)
+
+    async def _wait_for_database(self, stop: asyncio.Event) -> bool:
+        """Return once the database answers (True), or when ``stop`` is set first (False)."""
+        pause = 0.25
+        while not await self._database_answers():
+            self.database_waits += 1
+            log.warning("consumer waits for its database", retry_in=pause)
+            await sleep_or_stop(stop, pause)
+            if stop.is_set():
+                return False
+            pause = min(pause * 2, DATABASE_WAIT_MAX)
+        return True
 
     def _apply_in_thread(self, event: Event, handler: Handler) -> bool:
         close_old_connections()
@@ -205,13 +233,11 @@ class Consumer:
         finally:
             close_old_connections()
 
-    async def _retry(self, message, channel, attempt: int, *, count: bool = True) -> None:
+    async def _retry(self, message, channel, attempt: int) -> None:
         # Republish (confirmed) to a retry queue, then ack: if we die in between, the original is redelivered
-        # and the inbox absorbs whichever copy comes second. An uncounted retry keeps its attempt number and
-        # takes the shortest delay.
-        queue = self.names.retry(attempt if count else 1)
+        # and the inbox absorbs whichever copy comes second.
         await channel.default_exchange.publish(
-            _copy(message, {ATTEMPT_HEADER: attempt + 1 if count else attempt}), routing_key=queue, mandatory=False)
+            _copy(message, {ATTEMPT_HEADER: attempt + 1}), routing_key=self.names.retry(attempt), mandatory=False)
         await message.ack()
 
     async def _park(self, message, channel, error: str, attempt: int) -> None:

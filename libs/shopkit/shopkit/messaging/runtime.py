@@ -2,11 +2,31 @@
 import asyncio
 import signal
 
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connections, router
 
-# The database is away, or a lock wait timed out: no fault of the event in hand. The relay and the consumer
-# wait and try again instead of counting it against the event (or crashing and being restarted).
+# What drivers raise when the database is away — but also when a server that is up refuses one statement
+# (a deadlock victim, a lock wait timeout, a missing table on SQLite). Which of the two it was, only asking
+# the database tells: see database_answers().
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+
+
+def database_answers(model) -> bool:
+    """Whether a new connection of this thread can query ``model``'s table now.
+
+    The thread's connection is replaced first: a connection the server dropped would fail however healthy the
+    server is, and one kept open would answer although no new one could be made."""
+    alias = router.db_for_read(model)
+    connection = connections[alias]
+    try:
+        connection.close()
+        model._default_manager.using(alias).filter(pk__isnull=True).exists()
+        return True
+    except DATABASE_UNAVAILABLE:
+        try:
+            connection.close()
+        except DATABASE_UNAVAILABLE:
+            pass
+        return False
 
 
 async def sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:

@@ -3,10 +3,11 @@ import threading
 import time
 from collections import Counter
 
-from django.db import OperationalError
+from django.db import OperationalError, connection
 
 from shopkit import events
 from tests.kitapp.models import Failure, Note
+from tests.kitapp.outage import take_database_away
 
 # Calls per key, kept in memory: the consumer runs in the test's process, and a row would roll back with
 # the failing handler's transaction.
@@ -21,14 +22,31 @@ class Flaky(Exception):
 def note_write_for_user(event):
     key = event.data["user_id"]
     CALLS[key] += 1
-    if key.startswith("dbdown-") and CALLS[key] <= 5:
-        raise OperationalError("server closed the connection unexpectedly")  # what a database outage raises
+    if key.startswith("dbdown-") and CALLS[key] == 1:
+        # The server goes away under the handler: its connection dies, and no new one can be made until the
+        # test brings the database back.
+        take_database_away()
+        raise OperationalError("server closed the connection unexpectedly")
+    if key.startswith("dberror-"):
+        database_error_from_a_healthy_server()
     if Failure.objects.filter(key=key).exists():
         raise Flaky(f"told to fail for {key}")
     if event.data["name"] == "slow":
         SLOW_STARTED.set()
         time.sleep(1.0)  # long enough for a test to ask the consumer to stop meanwhile
     Note.objects.create(key=key, text=event.data["name"])
+
+
+def database_error_from_a_healthy_server() -> None:
+    """Make the database itself raise an OperationalError while it is up and answering: a deadlock victim on
+    PostgreSQL and MySQL, a missing table on SQLite."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("DO $$ BEGIN RAISE EXCEPTION 'chosen as deadlock victim' USING ERRCODE = '40P01'; END $$")
+        elif connection.vendor == "mysql":
+            cursor.execute("SIGNAL SQLSTATE '40001' SET MYSQL_ERRNO = 1213, MESSAGE_TEXT = 'Deadlock found'")
+        else:
+            cursor.execute("SELECT * FROM kitapp_no_such_table")
 
 
 def note_write_for_deleted_product(event):
