@@ -8,6 +8,20 @@ pytest_plugins = ["shopkit.pytest_plugin"]
 PASSWORD = "correct-horse-battery-staple"
 
 
+def grace_window_passes():
+    """Move every exchanged refresh token's exchange back beyond the reuse grace window: a second use of one is
+    then a stolen copy, not a twin tab."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.db.models import F
+
+    from accounts.models import RefreshToken
+
+    shift = timedelta(seconds=settings.IDENTITY["REFRESH_REUSE_GRACE_SECONDS"] + 1)
+    RefreshToken.objects.filter(used_at__isnull=False).update(used_at=F("used_at") - shift)
+
+
 @pytest.fixture(scope="session")
 def key_folder_template(tmp_path_factory):
     """One generated key, copied into each test's folder: RSA generation is too slow to repeat per test."""

@@ -2,10 +2,11 @@
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 # Event types are `<aggregate>.<past participle>`; the routing key is the type. Never derive one from a class name.
 USER_REGISTERED = "user.registered"  # identity: a new account exists
+USER_PASSWORD_RESET_REQUESTED = "user.password_reset_requested"  # identity: someone asked to reset a password
 PRODUCT_CREATED = "product.created"  # product: a product entered the catalog
 PRODUCT_UPDATED = "product.updated"  # product: name, price, active… changed (version +1)
 PRODUCT_DELETED = "product.deleted"  # product: a product was withdrawn from the catalog
@@ -36,6 +37,14 @@ class UserRegistered(Payload):
     user_id: Id
     email: str
     name: str
+
+
+class UserPasswordResetRequested(Payload):
+    user_id: Id
+    email: str
+    name: str
+    reset_url: Annotated[str, StringConstraints(pattern=r"^https?://")]  # carries the one-time token
+    expires_at: AwareDatetime  # RFC 3339 with its offset; the link stops working then (an hour after the request)
 
 
 class ProductChanged(Payload):
@@ -141,6 +150,7 @@ SCHEMAS: dict[str, Schema] = {
     s.type: s
     for s in (
         Schema(type=USER_REGISTERED, version=1, model=UserRegistered),
+        Schema(type=USER_PASSWORD_RESET_REQUESTED, version=1, model=UserPasswordResetRequested),
         Schema(type=PRODUCT_CREATED, version=1, model=ProductChanged),
         Schema(type=PRODUCT_UPDATED, version=1, model=ProductChanged),
         Schema(type=PRODUCT_DELETED, version=1, model=ProductDeleted),

@@ -16,7 +16,7 @@ PLACED = {"order_id": "o1", "customer_id": "c1", "customer_email": "a@example.co
 
 def test_every_event_type_of_the_design_has_a_versioned_schema():
     design_types = {
-        "user.registered", "product.created", "product.updated", "product.deleted", "order.placed",
+        "user.registered", "user.password_reset_requested", "product.created", "product.updated", "product.deleted", "order.placed",
         "stock.reserved", "stock.reservation_failed", "stock.released", "order.confirmed", "order.cancelled",
         "order.shipped", "order.delivered", "order.rejected", "email.sent", "email.failed",
     }
@@ -24,6 +24,18 @@ def test_every_event_type_of_the_design_has_a_versioned_schema():
     for schema in SCHEMAS.values():
         assert schema.version >= 1
         assert schema.uri == f"urn:shop:event:{schema.type}:v{schema.version}"
+
+
+RESET = {"user_id": "u1", "email": "a@example.com", "name": "A",
+         "reset_url": "https://shop.example/reset-password#token=abc", "expires_at": "2026-01-01T10:00:00Z"}
+
+
+def test_a_password_reset_request_needs_an_absolute_link_and_a_dated_expiry():
+    assert events.validate_payload(events.USER_PASSWORD_RESET_REQUESTED, RESET) == RESET
+    for broken in ({**RESET, "reset_url": "/reset-password#token=abc"}, {**RESET, "expires_at": "soon"},
+                   {**RESET, "expires_at": "2026-01-01T10:00:00"}, {k: v for k, v in RESET.items() if k != "email"}):
+        with pytest.raises(InvalidEvent, match="user.password_reset_requested"):
+            events.validate_payload(events.USER_PASSWORD_RESET_REQUESTED, broken)
 
 
 def test_built_event_round_trips_through_its_json_form():

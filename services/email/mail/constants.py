@@ -40,4 +40,4 @@ def delivery_settings() -> dict:
 
 def public_url() -> str:
     """Where customers reach the shop (links in messages point there)."""
-    return getattr(settings, "SHOP_PUBLIC_URL", "http://127.0.0.1:8080").rstrip("/")
+    return settings.SHOP_PUBLIC_URL.rstrip("/")  # shopkit.settings reads it, with its default

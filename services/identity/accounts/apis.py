@@ -11,9 +11,15 @@ from rest_framework.views import APIView
 from accounts.constants import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH, PASSWORD_MAX_LENGTH, TOKEN_TYPE
 from accounts.keys import jwks
 from accounts.selectors import user_get_active
-from accounts.services import LoginThrottled, token_obtain, token_refresh, user_register
+from accounts.services import (
+    password_reset_confirm,
+    password_reset_request,
+    token_logout,
+    token_obtain,
+    token_refresh,
+    user_register,
+)
 from shopkit.auth import IsSignedIn
-from shopkit.problems import problem_response
 
 JWKS_MAX_AGE_SECONDS = 60  # short: other services refetch on an unknown kid anyway, and retirements show soon
 
@@ -101,12 +107,7 @@ class TokenApi(APIView):
                               429: _problem("too many failed sign-ins; see Retry-After")})
     def post(self, request):
         data = _validated(TokenInput, request)
-        try:
-            pair = token_obtain(email=data["email"], password=data["password"], client_ip=client_address(request))
-        except LoginThrottled as exc:
-            response = problem_response(exc.status, exc.detail, code=exc.code, retry_after=exc.retry_after)
-            response["Retry-After"] = str(exc.retry_after)
-            return response
+        pair = token_obtain(email=data["email"], password=data["password"], client_ip=client_address(request))
         return _token_response(pair)
 
 
@@ -123,6 +124,60 @@ class TokenRefreshApi(APIView):
                               401: _problem("invalid, expired, revoked or already used refresh token")})
     def post(self, request):
         return _token_response(token_refresh(**_validated(RefreshInput, request)))
+
+
+class LogoutApi(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(operation_id="auth_logout", request=RefreshInput,
+                   responses={204: OpenApiResponse(description="every refresh token of that sign-in is revoked"),
+                              400: _problem("invalid fields"),
+                              401: _problem("not a refresh token identity signed")})
+    def post(self, request):
+        token_logout(**_validated(RefreshInput, request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordResetInput(serializers.Serializer):
+    email = EmailAddressField(max_length=EMAIL_MAX_LENGTH)
+
+
+class PasswordResetApi(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(operation_id="auth_password_reset", request=PasswordResetInput,
+                   responses={202: OpenApiResponse(description="accepted, whether or not the account exists; "
+                                                               "an existing one is sent a one-time link"),
+                              400: _problem("invalid fields"),
+                              429: _problem("too many requests for this address or from this client; "
+                                            "see Retry-After")})
+    def post(self, request):
+        data = _validated(PasswordResetInput, request)
+        password_reset_request(email=data["email"], client_ip=client_address(request))
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmInput(serializers.Serializer):
+    token = TextField(max_length=200)
+    password = TextField(max_length=PASSWORD_MAX_LENGTH, trim_whitespace=False)
+
+
+class PasswordResetConfirmApi(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(operation_id="auth_password_reset_confirm", request=PasswordResetConfirmInput,
+                   responses={204: OpenApiResponse(description="password changed; every sign-in of the account "
+                                                               "is revoked"),
+                              400: _problem("unknown, used or expired token (invalid-reset-token), "
+                                            "or a weak password (errors.password)"),
+                              429: _problem("too many failed attempts from this client; see Retry-After")})
+    def post(self, request):
+        data = _validated(PasswordResetConfirmInput, request)
+        password_reset_confirm(token=data["token"], password=data["password"], client_ip=client_address(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeApi(APIView):

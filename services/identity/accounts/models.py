@@ -1,11 +1,17 @@
-"""The tables of identity: users, issued refresh tokens, and failed sign-in counters."""
+"""The tables of identity: users, issued refresh tokens, password-reset tokens, and throttle counters."""
 import uuid
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import models
 from django.db.models.functions import Lower
 
-from accounts.constants import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH, ROLE_CHOICES, THROTTLE_SCOPE_CHOICES
+from accounts.constants import (
+    EMAIL_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    ROLE_CHOICES,
+    THROTTLE_SCOPE_CHOICES,
+    THROTTLE_SCOPE_MAX_LENGTH,
+)
 from shopkit.auth import ROLE_CUSTOMER
 
 
@@ -57,6 +63,8 @@ class RefreshToken(models.Model):
     issued_at = models.DateTimeField()
     expires_at = models.DateTimeField(db_index=True)
     used_at = models.DateTimeField(null=True, blank=True)  # exchanged for a new pair
+    # The token it was exchanged for: presented again within the grace window, it answers with that same pair.
+    replaced_by = models.UUIDField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -66,13 +74,30 @@ class RefreshToken(models.Model):
         return str(self.jti)
 
 
+class PasswordResetToken(models.Model):
+    """A one-time password-reset link handed out. Only the token's SHA-256 is kept: a copy of the table (a
+    backup, a replica) must not let anyone reset a password."""
+
+    token_hash = models.CharField(max_length=64, primary_key=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_reset_tokens")
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)  # spent by a reset, or void since another link was
+
+    class Meta:
+        db_table = "accounts_password_reset_token"
+
+    def __str__(self):
+        return f"reset {self.token_hash[:12]}"
+
+
 class LoginThrottle(models.Model):
-    """Recent failed sign-ins of one account or one client. A table rather than Django's cache because every
-    gunicorn worker must see the same count (LocMem is per process)."""
+    """Recent failed sign-ins (or reset requests) of one scope's key. A table rather than Django's cache because
+    every gunicorn worker must see the same count (LocMem is per process)."""
 
     # sha256 of scope and value: whatever was typed into the email field (sometimes a password) is not stored.
     key = models.CharField(max_length=64, primary_key=True)
-    scope = models.CharField(max_length=10, choices=THROTTLE_SCOPE_CHOICES)
+    scope = models.CharField(max_length=THROTTLE_SCOPE_MAX_LENGTH, choices=THROTTLE_SCOPE_CHOICES)
     failures = models.PositiveIntegerField(default=0)
     window_started_at = models.DateTimeField()
     locked_until = models.DateTimeField(null=True, blank=True)

@@ -31,8 +31,9 @@ def _encode(claims: dict) -> str:
     return jwt.encode(claims, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid})
 
 
-def access_token_encode(*, user, now: datetime) -> str:
-    """An access token every service accepts: who the user is and their role, for ``access_seconds()``."""
+def access_token_encode(*, user, now: datetime, jti: uuid.UUID | None = None) -> str:
+    """An access token every service accepts: who the user is and their role, for ``access_seconds()``.
+    ``jti`` defaults to a random one; the same user, time and jti always encode to the same token."""
     issued = int(now.timestamp())
     return _encode({
         "sub": str(user.id),
@@ -43,7 +44,7 @@ def access_token_encode(*, user, now: datetime) -> str:
         "aud": jwt_settings()["AUDIENCE"],
         "iat": issued,
         "exp": issued + access_seconds(),
-        "jti": str(uuid.uuid4()),
+        "jti": str(jti or uuid.uuid4()),
         "typ": TOKEN_ACCESS,
     })
 
@@ -61,8 +62,9 @@ def refresh_token_encode(*, user_id, jti, now: datetime, expires_at: datetime) -
     })
 
 
-def refresh_token_decode(token: str) -> dict:
-    """The claims of a refresh token identity signed with a key it still has. Raises InvalidToken."""
+def refresh_token_decode(token: str, *, verify_expiry: bool = True) -> dict:
+    """The claims of a refresh token identity signed with a key it still has. Raises InvalidToken.
+    ``verify_expiry=False`` also accepts an expired one (signing out with it is harmless)."""
     if not isinstance(token, str) or not token:
         raise InvalidToken("Malformed token.")
     try:
@@ -77,7 +79,8 @@ def refresh_token_decode(token: str) -> dict:
     try:
         claims = jwt.decode(token, key, algorithms=[ALGORITHM], audience=_issuer(), issuer=_issuer(),
                             leeway=jwt_settings()["LEEWAY_SECONDS"],
-                            options={"require": ["exp", "iat", "sub", "iss", "aud", "jti"]})
+                            options={"require": ["exp", "iat", "sub", "iss", "aud", "jti"],
+                                     "verify_exp": verify_expiry})
     except jwt.ExpiredSignatureError:
         raise InvalidToken("Refresh token expired.") from None
     except jwt.PyJWTError as exc:

@@ -28,13 +28,21 @@ AUTH_PASSWORD_VALIDATORS = [
 IDENTITY = {
     "ACCESS_SECONDS": env_int("SHOP_JWT_ACCESS_SECONDS", 15 * 60),
     "REFRESH_SECONDS": env_int("SHOP_JWT_REFRESH_SECONDS", 7 * 24 * 3600),
+    # A refresh token presented again this soon after it was exchanged gets the same new pair back (two tabs
+    # refreshing at once); later, a second use revokes every token of that sign-in (a copy is in other hands).
+    "REFRESH_REUSE_GRACE_SECONDS": env_int("SHOP_JWT_REFRESH_REUSE_GRACE_SECONDS", 10),
     "KEYS_DIR": env_str("SHOP_JWT_KEYS_DIR", "") or str(data_dir() / "keys"),
     "PRIVATE_KEY": env_str("SHOP_JWT_PRIVATE_KEY", ""),  # a PEM; when set, the key store on disk is not used
     "PRIVATE_KEY_ID": env_str("SHOP_JWT_PRIVATE_KEY_ID", ""),  # default: the key's RFC 7638 thumbprint
+    # Failed sign-ins of one account *from one client address*: elsewhere its owner still gets in.
     "LOGIN_MAX_FAILURES_PER_ACCOUNT": env_int("SHOP_LOGIN_MAX_FAILURES_PER_ACCOUNT", 5),
     "LOGIN_MAX_FAILURES_PER_CLIENT": env_int("SHOP_LOGIN_MAX_FAILURES_PER_CLIENT", 20),
     "LOGIN_FAILURE_WINDOW_SECONDS": env_int("SHOP_LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60),
     "LOGIN_LOCKOUT_SECONDS": env_int("SHOP_LOGIN_LOCKOUT_SECONDS", 5 * 60),
+    "PASSWORD_RESET_SECONDS": env_int("SHOP_PASSWORD_RESET_SECONDS", 3600),  # a reset link's life
+    "PASSWORD_RESET_MAX_PER_ACCOUNT": env_int("SHOP_PASSWORD_RESET_MAX_PER_ACCOUNT", 3),
+    "PASSWORD_RESET_MAX_PER_CLIENT": env_int("SHOP_PASSWORD_RESET_MAX_PER_CLIENT", 10),
+    "PASSWORD_RESET_WINDOW_SECONDS": env_int("SHOP_PASSWORD_RESET_WINDOW_SECONDS", 15 * 60),
     # Proxies in front of this service that append to X-Forwarded-For (the gateway: 1); 0 ignores the header.
     "TRUSTED_PROXY_HOPS": env_int("SHOP_TRUSTED_PROXY_HOPS", 1),
 }

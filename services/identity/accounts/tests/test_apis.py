@@ -4,8 +4,8 @@ import json
 import jwt
 import pytest
 
-from accounts.models import LoginThrottle, RefreshToken, User
-from conftest import PASSWORD
+from accounts.models import LoginThrottle, PasswordResetToken, RefreshToken, User
+from conftest import PASSWORD, grace_window_passes
 from shopkit.messaging.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db
@@ -14,6 +14,9 @@ REGISTER = "/api/v1/auth/register"
 TOKEN = "/api/v1/auth/token"
 REFRESH = "/api/v1/auth/token/refresh"
 ME = "/api/v1/auth/me"
+LOGOUT = "/api/v1/auth/logout"
+RESET = "/api/v1/auth/password-reset"
+RESET_CONFIRM = "/api/v1/auth/password-reset/confirm"
 JWKS = "/api/v1/auth/jwks.json"
 
 
@@ -237,7 +240,29 @@ def test_the_client_address_is_the_one_the_gateway_appended(client, make_user, i
     assert_problem(sign_in(client, HTTP_X_FORWARDED_FOR="10.9.9.9, 203.0.113.9"), 429)
 
 
+def test_guesses_from_one_address_leave_the_owner_signing_in_from_another(client, make_user):
+    make_user()
+    attacker = {"HTTP_X_FORWARDED_FOR": "203.0.113.7"}
+    answers = [sign_in(client, password="guess", **attacker).status_code for _ in range(12)]
+
+    assert answers == [401] * 5 + [429] * 7
+    assert sign_in(client, HTTP_X_FORWARDED_FOR="198.51.100.2").status_code == 200
+    # writing the owner's address in front does not move the attacker: the gateway's entry is the last one
+    assert_problem(sign_in(client, HTTP_X_FORWARDED_FOR="198.51.100.2, 203.0.113.7"), 429)
+
+
 # -- refresh ------------------------------------------------------------------------------------------------
+
+def test_two_tabs_refreshing_at_once_both_stay_signed_in(client, make_user):
+    make_user()
+    first = sign_in(client).json()
+
+    tab_a = post(client, REFRESH, {"refresh": first["refresh"]})
+    tab_b = post(client, REFRESH, {"refresh": first["refresh"]})
+
+    assert tab_a.status_code == tab_b.status_code == 200
+    assert tab_a.json()["refresh"] == tab_b.json()["refresh"] and tab_a.json()["access"] == tab_b.json()["access"]
+    assert post(client, REFRESH, {"refresh": tab_b.json()["refresh"]}).status_code == 200
 
 def test_refresh_returns_a_new_pair_and_spends_the_old_refresh_token(client, make_user):
     make_user()
@@ -249,6 +274,7 @@ def test_refresh_returns_a_new_pair_and_spends_the_old_refresh_token(client, mak
     second = response.json()
     assert second["token_type"] == "Bearer" and second["refresh"] != first["refresh"]
     assert client.get(ME, **bearer(second["access"])).status_code == 200
+    grace_window_passes()
     assert_problem(post(client, REFRESH, {"refresh": first["refresh"]}), 401)
 
 
@@ -256,6 +282,7 @@ def test_refresh_reusing_a_spent_token_revokes_its_successors(client, make_user)
     make_user()
     first = sign_in(client).json()
     second = post(client, REFRESH, {"refresh": first["refresh"]}).json()
+    grace_window_passes()
 
     assert_problem(post(client, REFRESH, {"refresh": first["refresh"]}), 401)  # a stolen copy shows up
 
@@ -288,6 +315,107 @@ def test_refresh_bad_input_is_400(client, raw):
     assert written() == (0, 0, 0, 0)
 
 
+# -- logout -------------------------------------------------------------------------------------------------
+
+def test_logout_is_204_and_the_refresh_token_is_401_afterwards(client, make_user):
+    make_user()
+    pair = sign_in(client).json()
+
+    response = post(client, LOGOUT, {"refresh": pair["refresh"]})
+
+    assert response.status_code == 204 and response.content == b""
+    body = assert_problem(post(client, REFRESH, {"refresh": pair["refresh"]}), 401)
+    assert body["type"] == "urn:shop:problem:invalid-token"
+    assert post(client, LOGOUT + "/", {"refresh": pair["refresh"]}).status_code == 204  # again: still fine
+
+
+def test_logout_ignores_a_stale_bearer_header(client, make_user):
+    make_user()
+    pair = sign_in(client).json()
+    response = post(client, LOGOUT, {"refresh": pair["refresh"]}, HTTP_AUTHORIZATION="Bearer expired.or.junk")
+    assert response.status_code == 204
+
+
+@pytest.mark.parametrize("body,status", [({}, 400), ({"refresh": 5}, 400), ({"refresh": "junk"}, 401)])
+def test_logout_bad_input(client, body, status):
+    assert_problem(post(client, LOGOUT, body), status)
+
+
+# -- password reset -------------------------------------------------------------------------------------------
+
+def reset_token_emitted():
+    [message] = OutboxMessage.objects.filter(event_type="user.password_reset_requested")
+    return json.loads(message.body)["data"]["reset_url"].split("#token=")[1]
+
+
+def test_password_reset_is_202_with_no_body_whether_or_not_the_account_exists(client, make_user):
+    make_user()
+
+    known = post(client, RESET, {"email": "alice@example.com"})
+    unknown = post(client, RESET, {"email": "nobody@example.com"})
+
+    assert known.status_code == unknown.status_code == 202
+    assert known.content == unknown.content
+    assert OutboxMessage.objects.filter(event_type="user.password_reset_requested").count() == 1
+    assert PasswordResetToken.objects.count() == 1
+
+
+def test_password_reset_confirm_works_once_then_400(client, make_user):
+    make_user()
+    pair = sign_in(client).json()
+    post(client, RESET, {"email": "alice@example.com"})
+    token = reset_token_emitted()
+
+    response = post(client, RESET_CONFIRM, {"token": token, "password": "fresh-and-long-passphrase"})
+
+    assert response.status_code == 204
+    assert sign_in(client, password="fresh-and-long-passphrase").status_code == 200
+    assert_problem(post(client, REFRESH, {"refresh": pair["refresh"]}), 401)
+    again = assert_problem(post(client, RESET_CONFIRM, {"token": token, "password": "another-long-passphrase"}), 400)
+    assert again["type"] == "urn:shop:problem:invalid-reset-token"
+
+
+def test_password_reset_confirm_with_a_weak_password_is_400_with_password_errors(client, make_user):
+    make_user()
+    post(client, RESET, {"email": "alice@example.com"})
+    body = assert_problem(post(client, RESET_CONFIRM, {"token": reset_token_emitted(), "password": "123"}), 400)
+    assert body["errors"]["password"]
+
+
+@pytest.mark.parametrize("url,body", [
+    (RESET, {}), (RESET, {"email": "not-an-email"}), (RESET, {"email": ["a@example.com"]}),
+    (RESET_CONFIRM, {"token": "x"}), (RESET_CONFIRM, {"password": "long-enough-passphrase"}),
+    (RESET_CONFIRM, {"token": 1, "password": "long-enough-passphrase"}),
+])
+def test_password_reset_bad_fields_are_400(client, url, body):
+    assert_problem(post(client, url, body), 400)
+
+
+def test_password_reset_is_429_with_retry_after_past_the_per_account_limit(client, make_user, identity_settings):
+    identity_settings["PASSWORD_RESET_MAX_PER_ACCOUNT"] = 2
+    make_user()
+    for n in range(2):
+        response = post(client, RESET, {"email": "alice@example.com"}, HTTP_X_FORWARDED_FOR=f"192.0.2.{n}")
+        assert response.status_code == 202
+
+    response = post(client, RESET, {"email": "alice@example.com"}, HTTP_X_FORWARDED_FOR="192.0.2.50")
+
+    body = assert_problem(response, 429)
+    assert body["type"] == "urn:shop:problem:password-reset-throttled"
+    assert 0 < int(response["Retry-After"]) <= identity_settings["PASSWORD_RESET_WINDOW_SECONDS"]
+
+
+def test_password_reset_is_429_past_the_per_client_limit(client, identity_settings):
+    identity_settings["PASSWORD_RESET_MAX_PER_CLIENT"] = 2
+    here = {"HTTP_X_FORWARDED_FOR": "192.0.2.60"}
+    for n in range(2):
+        assert post(client, RESET, {"email": f"p{n}@example.com"}, **here).status_code == 202
+
+    assert_problem(post(client, RESET, {"email": "p9@example.com"}, **here), 429)
+    assert_problem(post(client, RESET_CONFIRM, {"token": "t", "password": "long-enough-passphrase"}, **here), 429)
+    assert post(client, RESET, {"email": "p9@example.com"}, HTTP_X_FORWARDED_FOR="192.0.2.61").status_code == 202
+
+
 # -- me -----------------------------------------------------------------------------------------------------
 
 def test_me_returns_the_signed_in_user(client, make_user):
@@ -303,7 +431,7 @@ def test_me_returns_the_signed_in_user(client, make_user):
 
 def test_me_shows_the_current_role_of_a_promoted_user(client, make_user):
     make_user(email="bob@example.com")
-    make_user(email="bob@example.com", role="staff")  # create_staff on an existing account promotes it
+    User.objects.filter(email="bob@example.com").update(role="staff")  # an operator promotes it in the database
     access = sign_in(client, email="bob@example.com").json()["access"]
     assert client.get(ME, **bearer(access)).json()["role"] == "staff"
 
@@ -354,6 +482,7 @@ def test_schema_is_an_openapi_json_document_of_every_route(client):
     document = json.loads(response.content)
     assert document["openapi"].startswith("3.")
     assert {"/api/v1/auth/register", "/api/v1/auth/token", "/api/v1/auth/token/refresh", "/api/v1/auth/me",
+            "/api/v1/auth/logout", "/api/v1/auth/password-reset", "/api/v1/auth/password-reset/confirm",
             "/api/v1/auth/jwks.json"} == set(document["paths"])
 
 

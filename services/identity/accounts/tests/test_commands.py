@@ -11,10 +11,47 @@ from shopkit.messaging.models import OutboxMessage
 pytestmark = pytest.mark.django_db
 
 
-def run(*args):
+def run(*args, stderr=None):
     out = StringIO()
-    call_command(*args, stdout=out)
+    call_command(*args, stdout=out, stderr=stderr or StringIO())
     return out.getvalue()
+
+
+def test_create_staff_takes_the_password_and_email_from_the_environment(monkeypatch):
+    monkeypatch.setenv("SHOP_ADMIN_EMAIL", "env-admin@example.com")
+    monkeypatch.setenv("SHOP_ADMIN_PASSWORD", "from-the-environment")
+
+    assert "created" in run("create_staff")
+
+    user = User.objects.get()
+    assert user.email == "env-admin@example.com" and user.check_password("from-the-environment")
+
+
+def test_create_staff_takes_the_password_from_a_file(tmp_path, monkeypatch):
+    monkeypatch.delenv("SHOP_ADMIN_PASSWORD", raising=False)
+    secret = tmp_path / "admin-password"
+    secret.write_text("from a file\n")
+
+    run("create_staff", "--email", "admin@example.com", "--password-file", str(secret))
+
+    assert User.objects.get().check_password("from a file")
+
+
+def test_create_staff_with_password_on_the_command_line_still_works_but_warns(monkeypatch):
+    monkeypatch.delenv("SHOP_ADMIN_PASSWORD", raising=False)
+    err = StringIO()
+    run("create_staff", "--email", "admin@example.com", "--password", "admin", stderr=err)
+    assert "deprecated" in err.getvalue()
+    assert User.objects.get().check_password("admin")
+
+
+def test_create_staff_without_a_password_or_with_an_unreadable_file_fails(tmp_path, monkeypatch):
+    monkeypatch.delenv("SHOP_ADMIN_PASSWORD", raising=False)
+    with pytest.raises(CommandError, match="SHOP_ADMIN_PASSWORD"):
+        run("create_staff", "--email", "admin@example.com")
+    with pytest.raises(CommandError, match="password-file"):
+        run("create_staff", "--email", "admin@example.com", "--password-file", str(tmp_path / "missing"))
+    assert not User.objects.exists()
 
 
 def test_create_staff_twice_creates_one_staff_account_with_the_dev_default_password():
@@ -27,10 +64,14 @@ def test_create_staff_twice_creates_one_staff_account_with_the_dev_default_passw
     assert OutboxMessage.objects.filter(event_type="user.registered").count() == 1
 
 
-def test_create_staff_makes_an_existing_customer_staff(make_user):
-    make_user(email="ops@example.com")
-    run("create_staff", "--email", "ops@example.com", "--password", "whatever")
-    assert User.objects.get().role == "staff"
+def test_create_staff_never_makes_an_existing_customer_staff(make_user):
+    make_user(email="ops@example.com")  # someone registered the address before the operator ran the command
+
+    out = run("create_staff", "--email", "ops@example.com", "--password", "whatever")
+
+    assert out.strip().splitlines()[-1].startswith("NOT staff: ops@example.com already has a customer account")
+    user = User.objects.get()
+    assert user.role == "customer" and not user.check_password("whatever")
 
 
 def test_create_staff_with_a_bad_email_fails_cleanly():
