@@ -112,6 +112,8 @@ def shop(tmp_path_factory) -> Shop:
         "SHOP_CORS_ORIGINS": "https://allowed.example",
         "SHOP_WEB_WORKERS": "1",  # two cores: keep the e2e shop light; product and order still run two masters
         "SHOP_START_TIMEOUT": str(int(START_TIMEOUT)),
+        # shorter than identity's default, so the test of a late refresh-token reuse waits less
+        "SHOP_JWT_REFRESH_REUSE_GRACE_SECONDS": "5",
     }
     for name in ("EMAIL_HOST", "EMAIL_PORT", "IDENTITY_DATABASE_URL", "PRODUCT_DATABASE_URL",
                  "ORDER_DATABASE_URL", "EMAIL_DATABASE_URL", "SHOP_JWKS_URL"):

@@ -30,6 +30,13 @@ class EmailDetailOutputSerializer(EmailOutputSerializer):
     body_text = serializers.CharField()
     body_html = serializers.CharField()
 
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if instance.kind in constants.KINDS_WITH_SECRET_BODY:  # staff must not be able to reset a customer's password
+            data.update(body=constants.WITHHELD_BODY, body_text=constants.WITHHELD_BODY,
+                        body_html=constants.WITHHELD_BODY)
+        return data
+
 
 class EmailFilterSerializer(serializers.Serializer):
     to = serializers.CharField(required=False, max_length=254)

@@ -1,6 +1,6 @@
 """Incoming events of the email service: each customer-facing event queues one message (HANDLERS)."""
 from mail import constants
-from mail.rendering import order_context, welcome_context
+from mail.rendering import order_context, password_reset_context, welcome_context
 from mail.services import email_queue
 from shopkit import events
 from shopkit.envelope import Event
@@ -10,6 +10,13 @@ def email_queue_welcome(event: Event) -> None:
     """user.registered → a welcome message to the new account's address."""
     email_queue(kind=constants.KIND_WELCOME, to=event.data["email"], context=welcome_context(event.data),
                 cause_event_id=event.id, correlation_id=event.correlationid)
+
+
+def email_queue_password_reset(event: Event) -> None:
+    """user.password_reset_requested → the one-time reset link, to the account's address."""
+    email_queue(kind=constants.KIND_PASSWORD_RESET, to=event.data["email"],
+                context=password_reset_context(event.data), cause_event_id=event.id,
+                correlation_id=event.correlationid)
 
 
 def email_queue_order_confirmed(event: Event) -> None:
@@ -44,6 +51,7 @@ def _queue_order_message(event: Event, kind: str) -> None:
 
 HANDLERS = {
     events.USER_REGISTERED: email_queue_welcome,
+    events.USER_PASSWORD_RESET_REQUESTED: email_queue_password_reset,
     events.ORDER_CONFIRMED: email_queue_order_confirmed,
     events.ORDER_REJECTED: email_queue_order_rejected,
     events.ORDER_CANCELLED: email_queue_order_cancelled,

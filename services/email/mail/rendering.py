@@ -1,5 +1,6 @@
 """Turning an event's data into a message: the template context of each kind, and the rendered parts."""
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.template.loader import render_to_string
 
@@ -28,6 +29,13 @@ def render_email(kind: str, context: dict) -> RenderedEmail:
 def welcome_context(data: dict) -> dict:
     """Context of the welcome message, from a `user.registered` payload."""
     return {"name": data["name"], "email": data["email"], "shop_url": constants.public_url()}
+
+
+def password_reset_context(data: dict) -> dict:
+    """Context of the password-reset message, from a `user.password_reset_requested` payload."""
+    expires_at = datetime.fromisoformat(data["expires_at"])
+    return {"name": data["name"], "email": data["email"], "reset_url": data["reset_url"],
+            "expires_at": expires_at.strftime("%Y-%m-%d %H:%M UTC"), "shop_url": constants.public_url()}
 
 
 def order_context(data: dict) -> dict:

@@ -114,3 +114,12 @@ def user_registered_event(**overrides):
     data = {"user_id": user_id, "email": "grace@example.com", "name": "Grace Hopper", **overrides}
     return build_event(events.USER_REGISTERED, data, source="/shop/identity", subject=user_id,
                        correlation_id=str(uuid.uuid4()))
+
+
+def password_reset_event(**overrides):
+    user_id = str(uuid.uuid4())
+    data = {"user_id": user_id, "email": "grace@example.com", "name": "Grace Hopper",
+            "reset_url": "https://shop.example.com/reset-password#token=tok-123_abc",
+            "expires_at": "2026-11-30T06:15:00Z", **overrides}
+    return build_event(events.USER_PASSWORD_RESET_REQUESTED, data, source="/shop/identity", subject=user_id,
+                       correlation_id=str(uuid.uuid4()))

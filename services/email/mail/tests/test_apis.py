@@ -6,7 +6,7 @@ import pytest
 from mail import constants
 from mail.handlers import HANDLERS
 from mail.models import EmailMessage
-from mail.tests.fixtures import order_event, user_registered_event
+from mail.tests.fixtures import order_event, password_reset_event, user_registered_event
 from shopkit import events
 from shopkit.messaging.consumer import apply_event
 from shopkit.testing import auth_header
@@ -137,3 +137,16 @@ def test_the_openapi_document_describes_the_email_routes(client):
     assert {"/api/v1/emails/", "/api/v1/emails/{email_id}/"} <= set(document["paths"])
     parameters = {p["name"] for p in document["paths"]["/api/v1/emails/"]["get"]["parameters"]}
     assert {"to", "order_id", "kind", "status", "page", "page_size"} <= parameters
+
+
+def test_staff_see_a_reset_message_in_the_ledger_but_never_its_link(client):
+    message = handle(password_reset_event(email="grace@example.com"))
+
+    listed = client.get("/api/v1/emails/?kind=password_reset", **STAFF).json()
+    detail = client.get(f"/api/v1/emails/{message.id}/", **STAFF).json()
+
+    assert [item["id"] for item in listed["results"]] == [str(message.id)]
+    assert detail["kind"] == "password_reset" and detail["to"] == "grace@example.com"
+    for field in ("body", "body_text", "body_html"):
+        assert "token=" not in detail[field] and detail[field] == constants.WITHHELD_BODY
+    assert "token=tok-123_abc" in EmailMessage.objects.get().body_text  # the sender still has it

@@ -6,7 +6,7 @@ import pytest
 from mail import constants
 from mail.handlers import HANDLERS
 from mail.models import EmailMessage
-from mail.tests.fixtures import order_event, user_registered_event
+from mail.tests.fixtures import order_event, password_reset_event, user_registered_event
 from shopkit import events
 from shopkit.envelope import parse_event
 from shopkit.messaging.consumer import apply_event
@@ -24,7 +24,7 @@ ORDER_EVENT_KINDS = {
 
 
 def test_the_handler_table_covers_every_customer_facing_event():
-    assert set(HANDLERS) == {events.USER_REGISTERED, *ORDER_EVENT_KINDS}
+    assert set(HANDLERS) == {events.USER_REGISTERED, events.USER_PASSWORD_RESET_REQUESTED, *ORDER_EVENT_KINDS}
 
 
 def test_user_registered_queues_one_welcome_message():
@@ -39,6 +39,24 @@ def test_user_registered_queues_one_welcome_message():
     assert message.attempts == 0 and message.sent_at is None
     assert message.subject == "Welcome to the Shop, Grace Hopper"
     assert message.correlation_id == event.correlationid
+
+
+def test_a_password_reset_request_queues_one_message_with_the_link():
+    event = password_reset_event(email="grace@example.com")
+
+    assert apply_event(event, HANDLERS[event.type]) is True
+
+    message = EmailMessage.objects.get()
+    assert (message.kind, message.to, message.status) == (constants.KIND_PASSWORD_RESET, "grace@example.com",
+                                                          constants.STATUS_QUEUED)
+    assert message.cause_event_id == event.id and message.order_id is None
+    assert event.data["reset_url"] in message.body_text and event.data["reset_url"] in message.body_html
+
+
+def test_two_reset_requests_make_two_messages():
+    for _ in range(2):
+        apply_event(password_reset_event(), HANDLERS[events.USER_PASSWORD_RESET_REQUESTED])
+    assert EmailMessage.objects.filter(kind=constants.KIND_PASSWORD_RESET).count() == 2
 
 
 @pytest.mark.parametrize("event_type", sorted(ORDER_EVENT_KINDS))
@@ -56,9 +74,12 @@ def test_each_order_event_queues_one_message_of_its_kind(event_type):
     assert f"/orders/{event.data['order_id']}" in message.body_text
 
 
-@pytest.mark.parametrize("event_type", [events.USER_REGISTERED, *sorted(ORDER_EVENT_KINDS)])
+@pytest.mark.parametrize("event_type", [events.USER_REGISTERED, events.USER_PASSWORD_RESET_REQUESTED,
+                                        *sorted(ORDER_EVENT_KINDS)])
 def test_an_event_delivered_twice_makes_one_message(event_type):
-    event = user_registered_event() if event_type == events.USER_REGISTERED else order_event(event_type)
+    event = {events.USER_REGISTERED: user_registered_event,
+             events.USER_PASSWORD_RESET_REQUESTED: password_reset_event}.get(
+        event_type, lambda: order_event(event_type))()
 
     assert apply_event(event, HANDLERS[event_type]) is True
     assert apply_event(event, HANDLERS[event_type]) is False

@@ -2,8 +2,8 @@
 import pytest
 
 from mail import constants
-from mail.rendering import order_context, render_email, welcome_context
-from mail.tests.fixtures import order_event, user_registered_event
+from mail.rendering import order_context, password_reset_context, render_email, welcome_context
+from mail.tests.fixtures import order_event, password_reset_event, user_registered_event
 from shopkit import events
 
 ORDER_KINDS = {
@@ -95,3 +95,22 @@ def test_subject_stays_on_one_line_whatever_the_name():
     rendered = render_email(constants.KIND_WELCOME, welcome_context(event.data))
     assert "\n" not in rendered.subject and "\r" not in rendered.subject
     assert rendered.subject == "Welcome to the Shop, Eve Bcc: victim@example.com"
+
+
+def test_the_reset_message_carries_the_link_its_expiry_and_what_to_do_if_it_was_not_you():
+    event = password_reset_event(name="Grace Hopper", email="grace@example.com")
+
+    rendered = render_email(constants.KIND_PASSWORD_RESET, password_reset_context(event.data))
+
+    assert rendered.subject == "Reset your Shop password"
+    assert "https://shop.example.com/reset-password#token=tok-123_abc\n" in rendered.text
+    assert '<a href="https://shop.example.com/reset-password#token=tok-123_abc">' in rendered.html
+    for body in (rendered.text, rendered.html):
+        assert "Hello Grace Hopper," in body and "grace@example.com" in body
+        assert "2026-11-30 06:15 UTC" in body and "ignore this message" in body
+
+
+def test_a_reset_link_cannot_smuggle_markup_into_the_html():
+    event = password_reset_event(reset_url='https://shop.example.com/reset-password#token="><script>x</script>')
+    rendered = render_email(constants.KIND_PASSWORD_RESET, password_reset_context(event.data))
+    assert "<script>" not in rendered.html and "&lt;script&gt;" in rendered.html
