@@ -6,6 +6,7 @@ import { Cart } from "./pages/Cart";
 import { Catalog } from "./pages/Catalog";
 import { Checkout } from "./pages/Checkout";
 import { Login, Register } from "./pages/auth";
+import { ForgotPassword, RESET_PASSWORD_PATH, ResetPassword } from "./pages/passwordReset";
 import { MyOrders, OrderDetail } from "./pages/orders";
 import { ProductPage } from "./pages/ProductPage";
 import { ProductCreate, ProductEdit } from "./pages/staff/ProductEditor";
@@ -34,6 +35,8 @@ export function AppRoutes() {
         <Route path="cart" element={<Cart />} />
         <Route path="login" element={<Login />} />
         <Route path="register" element={<Register />} />
+        <Route path="forgot-password" element={<ForgotPassword />} />
+        <Route path={RESET_PASSWORD_PATH.slice(1)} element={<ResetPassword />} />
         <Route path="checkout" element={<RequireAuth><Checkout /></RequireAuth>} />
         <Route path="orders" element={<RequireAuth><MyOrders /></RequireAuth>} />
         <Route path="orders/:id" element={<RequireAuth><OrderDetail /></RequireAuth>} />

@@ -23,6 +23,15 @@ export interface TokenPair {
   expires_in?: number;
 }
 
+export interface PasswordResetRequest {
+  email: string;
+}
+
+export interface PasswordResetConfirm {
+  token: string;
+  password: string;
+}
+
 export interface Category {
   slug: string;
   name: string;

@@ -9,6 +9,7 @@ import {
   reloadSession,
   sessionFromTokens,
   setSession,
+  signOut,
   subscribe,
   type Session,
 } from "./session";
@@ -22,6 +23,7 @@ interface AuthValue {
   isStaff: boolean;
   login: (email: string, password: string) => Promise<User>;
   register: (email: string, password: string, name: string) => Promise<User>;
+  /** Signs out here at once and revokes the sign-in on the server (best effort). */
   logout: () => void;
   /** Why the signed-in user's account could not be loaded (identity down), with a way to try again. */
   accountError: Error | null;
@@ -93,7 +95,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     [login],
   );
 
-  const logout = useCallback(() => setSession(null), []);
+  const logout = useCallback(() => void signOut(), []);
 
   const value = useMemo<AuthValue>(
     () => ({

@@ -98,8 +98,19 @@ export function needsRefresh(session: Session, now = Date.now()): boolean {
   return refreshDelay(session, now) === 0;
 }
 
+/** The Web Lock every tab of the shop takes around a refresh, so one tab refreshes and the others adopt its result. */
+export const REFRESH_LOCK = "shop.session.refresh";
+
+/** Run `task` holding the cross-tab refresh lock (Web Locks API); browsers without it run it directly, and the
+ * server's grace window for a refresh token used twice at once keeps their tabs signed in anyway. */
+function withRefreshLock<T>(task: () => Promise<T>): Promise<T> {
+  const locks = typeof navigator !== "undefined" ? navigator.locks : undefined;
+  return locks ? (locks.request(REFRESH_LOCK, task) as Promise<T>) : task();
+}
+
 /**
- * Exchange the refresh token for a new access token. Concurrent callers share one request.
+ * Exchange the refresh token for a new access token, once across every tab. Concurrent callers in this tab share
+ * one request; other tabs wait for the lock, then find the session this one stored and adopt it without asking.
  * A 400/401 answer means the refresh token is no longer good: the session ends (resolves null).
  * A network failure keeps the session and rejects, so a later attempt can still succeed.
  */
@@ -107,25 +118,53 @@ export function refreshSession(): Promise<Session | null> {
   if (refreshing) return refreshing;
   const session = current;
   if (!session?.refresh) return Promise.resolve(session);
-  refreshing = (async () => {
-    try {
-      const response = await fetch("/api/v1/auth/token/refresh", {
-        method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify({ refresh: session.refresh }),
-      });
-      if (response.status === 400 || response.status === 401 || response.status === 403) {
-        setSession(null);
-        return null;
-      }
-      if (!response.ok) throw new Error(`Token refresh failed with status ${response.status}`);
-      const tokens = (await response.json()) as TokenPair;
-      const next = sessionFromTokens(tokens, current ?? session);
-      setSession(next);
-      return next;
-    } finally {
-      refreshing = null;
+  refreshing = withRefreshLock(async () => {
+    // Another tab may have refreshed (or signed out) while this one waited for the lock: storage says.
+    const stored = load();
+    if (!stored?.refresh) {
+      reloadSession();
+      return null;
     }
-  })();
+    if (stored.refresh !== session.refresh) {
+      reloadSession();
+      return current;
+    }
+    const response = await fetch("/api/v1/auth/token/refresh", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({ refresh: session.refresh }),
+    });
+    if (response.status === 400 || response.status === 401 || response.status === 403) {
+      setSession(null);
+      return null;
+    }
+    if (!response.ok) throw new Error(`Token refresh failed with status ${response.status}`);
+    const tokens = (await response.json()) as TokenPair;
+    const next = sessionFromTokens(tokens, current ?? session);
+    setSession(next);
+    return next;
+  }).finally(() => {
+    refreshing = null;
+  });
   return refreshing;
+}
+
+/**
+ * Sign out: forget the session at once (every tab follows through storage), then ask identity to revoke the
+ * sign-in's refresh tokens so a copy of them is worth nothing. If identity cannot be reached the browser is still
+ * signed out; the refresh token then simply runs out.
+ */
+export async function signOut(): Promise<void> {
+  const refresh = current?.refresh;
+  setSession(null);
+  if (!refresh) return;
+  try {
+    await fetch("/api/v1/auth/logout", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({ refresh }),
+    });
+  } catch {
+    // Offline: nothing more to do here (see above).
+  }
 }

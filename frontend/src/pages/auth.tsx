@@ -38,7 +38,20 @@ export function Login() {
       <form ref={formRef} onSubmit={onSubmit} noValidate>
         <FormError message={formError} />
         <Field idPrefix="login" label="Email" name="email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} error={errors.email} />
-        <Field idPrefix="login" label="Password" name="password" type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} error={errors.password} />
+        <Field
+          idPrefix="login"
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          required
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+          error={errors.password}
+        />
+        <p className="hint">
+          <Link to="/forgot-password">Forgot password?</Link>
+        </p>
         <button type="submit" disabled={submitting}>
           {submitting ? "Signing in…" : "Sign in"}
         </button>
