@@ -9,7 +9,7 @@ import { Empty, ErrorMessage, Loading } from "../../components/Status";
 import { useRequest } from "../../hooks/useRequest";
 
 const PAGE_SIZE = 25;
-const KINDS = ["welcome", "order_confirmed", "order_rejected", "order_cancelled", "order_shipped", "order_delivered"];
+const KINDS = ["welcome", "password_reset", "order_confirmed", "order_rejected", "order_cancelled", "order_shipped", "order_delivered"];
 const STATUSES = ["queued", "sent", "failed"];
 
 export function StaffEmails() {
