@@ -88,6 +88,23 @@ def test_the_staff_account_can_sign_in_as_staff(client):
     assert me.json()["role"] == "staff"
 
 
+@pytest.mark.parametrize("email,candidate,accepted", [
+    ("Admin@example.com", "admin", True),
+    ("admin@example.com", "not-admin", False),
+    ("nobody@example.com", "admin", False),
+])
+def test_password_accepted_reads_the_candidate_from_stdin(monkeypatch, email, candidate, accepted):
+    run("create_staff", "--email", "admin@example.com", "--password", "admin")
+    monkeypatch.setattr("sys.stdin", StringIO(candidate + "\n"))
+
+    if accepted:
+        assert run("password_accepted", "--email", email).strip() == "accepted"
+    else:
+        with pytest.raises(SystemExit) as exited:
+            run("password_accepted", "--email", email)
+        assert exited.value.code == 3
+
+
 def test_rotate_then_retire_through_the_commands():
     old = keys.signing_key().kid
 
