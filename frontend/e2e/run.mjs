@@ -2,7 +2,8 @@
 // with playwright-core. Run: `node e2e/run.mjs` (or `npm run test:browser`) against a running shop.
 //
 // Environment: SHOP_BASE_URL (gateway, default http://127.0.0.1:8080), SHOP_ADMIN_EMAIL / SHOP_ADMIN_PASSWORD
-// (the seeded staff account), SCREENSHOT_DIR (default frontend/test-artifacts), SCREENSHOT_DOCS=1 (also write
+// (the seeded staff account), SHOP_MAILBOX_URL (the development SMTP sink's mailbox, default
+// http://127.0.0.1:8025), SCREENSHOT_DIR (default frontend/test-artifacts), SCREENSHOT_DOCS=1 (also write
 // docs/screenshots/storefront.png and staff-console.png), CHROMIUM_PATH (default /usr/bin/chromium),
 // E2E_ONLY (run only journeys whose name contains this text), E2E_HEADED=1 (show the browser, for debugging).
 // Prints one closing line "N passed, N failed" and exits non-zero when any journey failed.
@@ -16,6 +17,7 @@ const REPO = resolve(FRONTEND, "..");
 const BASE = (process.env.SHOP_BASE_URL || "http://127.0.0.1:8080").replace(/\/+$/, "");
 const ADMIN_EMAIL = process.env.SHOP_ADMIN_EMAIL || "admin@example.com";
 const ADMIN_PASSWORD = process.env.SHOP_ADMIN_PASSWORD || "admin";
+const MAILBOX = (process.env.SHOP_MAILBOX_URL || "http://127.0.0.1:8025").replace(/\/+$/, "");
 const SCREENSHOT_DIR = resolve(process.env.SCREENSHOT_DIR || join(FRONTEND, "test-artifacts"));
 const DOCS_DIR = join(REPO, "docs", "screenshots");
 const WRITE_DOCS = process.env.SCREENSHOT_DOCS === "1";
@@ -244,6 +246,59 @@ journey("customer registers, adds to cart, checks out and sees the order confirm
 
   const stock = await call("GET", `/api/v1/products/${product.id}/stock/`, { token: await staff() });
   if (stock.reserved !== 2) throw new Error(`Expected 2 reserved after the order, found ${JSON.stringify(stock)}`);
+});
+
+journey("a customer signs out, resets a forgotten password from the emailed link and signs in again", async (page) => {
+  const customer = await registerCustomer("forgetful");
+  const signedIn = await call("POST", "/api/v1/auth/token", { body: { email: customer.email, password: customer.password } });
+  await signInThroughUi(page, customer.email, customer.password);
+
+  // Sign out revokes the sign-in on the server: the refresh token the page held no longer works.
+  const held = await page.evaluate(() => JSON.parse(localStorage.getItem("shop.session") || "{}").refresh);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expectVisible(page.getByRole("link", { name: "Sign in" }), "the signed-out header");
+  await until("the refresh token to be revoked", async () => {
+    try {
+      await call("POST", "/api/v1/auth/token/refresh", { body: { refresh: held } });
+      return false;
+    } catch (error) {
+      return error.status === 401;
+    }
+  }, 10_000);
+  await call("POST", "/api/v1/auth/token/refresh", { body: { refresh: signedIn.refresh } }); // another sign-in lives on
+
+  await page.goto("/login");
+  await page.getByRole("link", { name: "Forgot password?" }).click();
+  await page.getByLabel("Email").fill(customer.email);
+  await page.getByRole("button", { name: "Send the link" }).click();
+  await expectVisible(page.getByRole("heading", { name: "Check your email" }), "the check-your-email page");
+  await shot(page, "20-forgot-password");
+
+  const link = await until("the reset email in the mailbox", async () => {
+    const { messages } = await (await fetch(`${MAILBOX}/messages?to=${encodeURIComponent(customer.email)}`)).json();
+    const found = messages.map((m) => /https?:\/\/\S+\/reset-password#token=[\w-]+/.exec(m.text)).find(Boolean);
+    return found?.[0];
+  });
+  await page.goto(link.replace(/^https?:\/\/[^/]+/, ""));
+  await expectVisible(page.getByRole("heading", { name: "Choose a new password" }), "the reset page");
+  if (new URL(page.url()).hash) throw new Error(`The token stayed in the address bar: ${page.url()}`);
+  const newPassword = `Reset-${RUN_ID}-pass!`;
+  await page.getByLabel("New password").fill(newPassword);
+  await page.getByRole("button", { name: "Set the new password" }).click();
+  await expectVisible(page.getByRole("heading", { name: "Password changed" }), "the password-changed page");
+  await shot(page, "21-password-changed");
+
+  await page.getByRole("link", { name: "Sign in with your new password" }).click();
+  await page.getByLabel("Email").fill(customer.email);
+  await page.getByLabel("Password").fill(newPassword);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expectVisible(page.getByTestId("signed-in-as"), "the customer signed in with the new password");
+  try {
+    await call("POST", "/api/v1/auth/token/refresh", { body: { refresh: signedIn.refresh } });
+    throw new Error("the reset left an earlier sign-in alive");
+  } catch (error) {
+    if (error.status !== 401) throw error;
+  }
 });
 
 journey("staff adds a product, adjusts its stock and ships an order", async (page) => {
