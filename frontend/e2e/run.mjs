@@ -272,7 +272,7 @@ journey("a customer signs out, resets a forgotten password from the emailed link
   await page.getByLabel("Email").fill(customer.email);
   await page.getByRole("button", { name: "Send the link" }).click();
   await expectVisible(page.getByRole("heading", { name: "Check your email" }), "the check-your-email page");
-  await shot(page, "20-forgot-password");
+  await shot(page, "30-forgot-password");
 
   const link = await until("the reset email in the mailbox", async () => {
     const { messages } = await (await fetch(`${MAILBOX}/messages?to=${encodeURIComponent(customer.email)}`)).json();
@@ -283,10 +283,10 @@ journey("a customer signs out, resets a forgotten password from the emailed link
   await expectVisible(page.getByRole("heading", { name: "Choose a new password" }), "the reset page");
   if (new URL(page.url()).hash) throw new Error(`The token stayed in the address bar: ${page.url()}`);
   const newPassword = `Reset-${RUN_ID}-pass!`;
-  await page.getByLabel("New password").fill(newPassword);
+  await page.locator("#reset-password").fill(newPassword); // by id: the page's heading also says "new password"
   await page.getByRole("button", { name: "Set the new password" }).click();
   await expectVisible(page.getByRole("heading", { name: "Password changed" }), "the password-changed page");
-  await shot(page, "21-password-changed");
+  await shot(page, "31-password-changed");
 
   await page.getByRole("link", { name: "Sign in with your new password" }).click();
   await page.getByLabel("Email").fill(customer.email);
