@@ -70,6 +70,8 @@ def parse_event(body: bytes | str) -> Event:
         raw = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidEvent(f"envelope is not JSON: {exc}") from None
+    except RecursionError:  # nested deeper than the parser's stack: hostile, never a crash of the consumer
+        raise InvalidEvent("envelope is nested too deeply") from None
     if not isinstance(raw, dict):
         raise InvalidEvent("envelope must be a JSON object")
     missing = [name for name in _REQUIRED if name not in raw]

@@ -22,6 +22,23 @@ ORDER_DELIVERED = "order.delivered"  # order: staff marked delivered
 EMAIL_SENT = "email.sent"  # email: a message was accepted by the SMTP server
 EMAIL_FAILED = "email.failed"  # email: a message was given up on
 
+# Who may publish what (DESIGN.md §1): an aggregate's events come from the one service that owns it, and their
+# CloudEvents `source` says so (`/shop/<service>`). A consumer parks an event whose source is not the owner of its
+# type at once: only a misconfigured or forged publisher sends one, and retrying cannot make it true.
+OWNERS = {
+    "user": "identity",  # user.*
+    "product": "product",  # product.*
+    "stock": "product",  # stock.*
+    "order": "order",  # order.*
+    "email": "email",  # email.*
+}
+
+
+def owner_source(event_type: str) -> str:
+    """The `source` every event of ``event_type`` must carry: ``/shop/<owning service>`` (KeyError if none)."""
+    return f"/shop/{OWNERS[event_type.split('.', 1)[0]]}"
+
+
 Money = Annotated[str, StringConstraints(pattern=r"^-?\d+\.\d{2}$")]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=100)]

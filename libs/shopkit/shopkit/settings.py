@@ -3,8 +3,9 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from shopkit.conf import data_dir, env_bool, env_int, env_list, env_str
+from shopkit.conf import data_dir, env_bool, env_int, env_str
 from shopkit.db import database_from_url, sqlite_database
+from shopkit.hosts import allowed_hosts_from_env, public_url_from_env
 from shopkit.logging import logging_config
 
 DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
@@ -40,11 +41,15 @@ def service_settings(*, service: str, base_dir: Path, apps: list[str], handlers:
     """All of Django's settings for one service. ``handlers`` is the dotted path of its event handler table."""
     debug = env_bool("SHOP_DEBUG", False)
     public_key = env_str("SHOP_JWT_PUBLIC_KEY", "")
+    public_url = public_url_from_env()
+    jwks_url = env_str("SHOP_JWKS_URL", DEFAULT_JWKS_URL)
     return {
         "BASE_DIR": base_dir,
         "SECRET_KEY": secret_key(service),
         "DEBUG": debug,
-        "ALLOWED_HOSTS": env_list("SHOP_ALLOWED_HOSTS", ["*"]),
+        # DESIGN.md §6: the public host and the loopback names (shopkit.hosts), checked on every request
+        "ALLOWED_HOSTS": allowed_hosts_from_env(public_url, jwks_url),
+        "SHOP_PUBLIC_URL": public_url,  # links in pages and emails start here, never with the request's Host
         "INSTALLED_APPS": [
             "django.contrib.contenttypes",
             "rest_framework",
@@ -55,13 +60,14 @@ def service_settings(*, service: str, base_dir: Path, apps: list[str], handlers:
         ],
         "MIDDLEWARE": [
             "shopkit.logging.RequestIdMiddleware",
+            "shopkit.hosts.AllowedHostsMiddleware",
             "django.middleware.security.SecurityMiddleware",
         ],
         "ROOT_URLCONF": "config.urls",
         "WSGI_APPLICATION": "config.wsgi.application",
         "APPEND_SLASH": False,
         "STATIC_URL": "/static/",
-        # The gateway terminates TLS and says so; links the services build (pagination) then say https.
+        # The gateway terminates TLS and says so (request.is_secure()); links start with SHOP_PUBLIC_URL anyway.
         "SECURE_PROXY_SSL_HEADER": ("HTTP_X_FORWARDED_PROTO", "https"),
         "TEMPLATES": [{
             "BACKEND": "django.template.backends.django.DjangoTemplates",
@@ -81,7 +87,7 @@ def service_settings(*, service: str, base_dir: Path, apps: list[str], handlers:
             "DEFAULT_AUTHENTICATION_CLASSES": ["shopkit.auth.JWTAuthentication"],
             "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
             "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-            "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+            "DEFAULT_PARSER_CLASSES": ["shopkit.guard.JSONParser"],  # depth-limited (hostile input)
             "DEFAULT_PAGINATION_CLASS": "shopkit.pagination.Pagination",
             "PAGE_SIZE": 20,
             "EXCEPTION_HANDLER": "shopkit.problems.exception_handler",
@@ -101,7 +107,7 @@ def service_settings(*, service: str, base_dir: Path, apps: list[str], handlers:
         "SHOPKIT_JWT": {
             "ISSUER": env_str("SHOP_JWT_ISSUER", "shop-identity"),
             "AUDIENCE": env_str("SHOP_JWT_AUDIENCE", "shop"),
-            "JWKS_URL": env_str("SHOP_JWKS_URL", DEFAULT_JWKS_URL),
+            "JWKS_URL": jwks_url,
             "PUBLIC_KEYS": {env_str("SHOP_JWT_PUBLIC_KEY_ID", "pinned"): public_key} if public_key else {},
         },
         "SHOPKIT_OUTBOX": {

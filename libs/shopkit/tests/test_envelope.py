@@ -103,3 +103,18 @@ def test_malformed_envelope_is_an_invalid_event_not_a_crash(body, complaint):
 def test_extra_payload_fields_are_tolerated_for_forward_compatibility():
     event = build_event(events.STOCK_RELEASED, {"order_id": "o1", "note": "new field"}, source="/shop/product")
     assert parse_event(event.to_json()).data["note"] == "new field"
+
+
+def test_an_envelope_nested_too_deeply_is_an_invalid_event_not_a_crash():
+    body = b'{"specversion":"1.0","data":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    with pytest.raises(InvalidEvent, match="nested too deeply"):
+        parse_event(body)
+
+
+def test_every_event_type_has_one_owning_service_as_design_md_lists_them():
+    owners = {event_type: events.owner_source(event_type) for event_type in SCHEMAS}
+    assert owners[events.USER_REGISTERED] == "/shop/identity"
+    assert owners[events.PRODUCT_DELETED] == owners[events.STOCK_RESERVATION_FAILED] == "/shop/product"
+    assert owners[events.ORDER_DELIVERED] == "/shop/order"
+    assert owners[events.EMAIL_FAILED] == "/shop/email"
+    assert set(owners.values()) == {"/shop/identity", "/shop/product", "/shop/order", "/shop/email"}

@@ -51,10 +51,12 @@ def publish_raw(url, body: bytes, routing_key: str, message_id: str = "raw") -> 
 
 
 @pytest.fixture
-def service(settings, broker, request):
-    """A service name of this test's own: its own queues in the session's vhost."""
+def service(settings, broker, request, monkeypatch):
+    """A service name of this test's own: its own queues in the session's vhost. It stands in for the owner of
+    the types the kit app emits and handles (consumers park events from anyone but the owner)."""
     name = f"kit{abs(hash(request.node.name)) % 10**8}"
     settings.SHOPKIT_SERVICE = name
+    monkeypatch.setitem(events.OWNERS, "user", name)
     return name
 
 
@@ -151,12 +153,26 @@ def test_two_relay_replicas_publish_each_event_once_and_in_order(service, broker
 
 def test_a_message_delivered_twice_has_one_effect(service, broker):
     event = build_event(events.USER_REGISTERED, {"user_id": "dup", "email": "d@example.com", "name": "D"},
-                        source="/shop/identity")
+                        source=f"/shop/{service}")
     with running(Consumer()) as consumer:
         publish_raw(broker, event.to_json(), events.USER_REGISTERED, event.id)
         publish_raw(broker, event.to_json(), events.USER_REGISTERED, event.id)
         wait_until(lambda: consumer.handled == 2)
     assert notes("dup") == 1
+
+
+def test_an_event_from_a_service_that_does_not_own_its_type_is_parked_at_once(service, broker):
+    data = {"email": "f@example.com", "name": "F"}
+    forged = build_event(events.USER_REGISTERED, {**data, "user_id": "forged"}, source="/shop/order")
+    genuine = build_event(events.USER_REGISTERED, {**data, "user_id": "genuine"}, source=f"/shop/{service}")
+    with running(Consumer()) as consumer:
+        publish_raw(broker, forged.to_json(), events.USER_REGISTERED, forged.id)
+        publish_raw(broker, genuine.to_json(), events.USER_REGISTERED, genuine.id)
+        wait_until(lambda: notes("genuine") == 1 and consumer.parked == 1)
+    assert notes("forged") == 0 and CALLS.get("forged", 0) == 0  # the handler never ran
+    [parked] = parking.run(parking.list_parked(broker, service))
+    assert parked["message_id"] == forged.id and parked["attempts"] == 1  # at once, not after the retries
+    assert f"comes from /shop/{service}, not /shop/order" in parked["error"]
 
 
 def test_failing_handler_is_retried_then_parked_while_others_flow_and_replay_handles_it(service, broker, settings):
@@ -278,7 +294,7 @@ def test_parked_commands_list_and_replay_by_id(service, broker, capsys):
     with running(Consumer()) as consumer:
         publish_raw(broker, b"{not json", events.USER_REGISTERED, "garbage-1")
         register_event = build_event(events.USER_REGISTERED, {"user_id": "after", "email": "a@example.com",
-                                                              "name": "A"}, source="/shop/identity")
+                                                              "name": "A"}, source=f"/shop/{service}")
         publish_raw(broker, register_event.to_json(), events.USER_REGISTERED, register_event.id)
         wait_until(lambda: notes("after") == 1)  # the consumer did not crash on the garbage
         wait_until(lambda: consumer.parked == 1)

@@ -1,6 +1,8 @@
 """Kinds and statuses of email messages, and the delivery settings' defaults, in one place."""
 from django.conf import settings
 
+from shopkit import hosts
+
 # What a message is about; each customer-facing event makes exactly one message of one kind.
 KIND_WELCOME = "welcome"  # user.registered: a new account
 KIND_PASSWORD_RESET = "password_reset"  # user.password_reset_requested: a one-time link to set a new password
@@ -43,5 +45,5 @@ def delivery_settings() -> dict:
 
 
 def public_url() -> str:
-    """Where customers reach the shop (links in messages point there)."""
-    return settings.SHOP_PUBLIC_URL.rstrip("/")  # shopkit.settings reads it, with its default
+    """Where customers reach the shop (links in messages point there): SHOP_PUBLIC_URL, through shopkit."""
+    return hosts.public_url()

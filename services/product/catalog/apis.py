@@ -8,7 +8,6 @@ from django.utils.http import http_date
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
-from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from catalog import constants, selectors, services
@@ -16,7 +15,8 @@ from catalog.pagecache import PAGES
 from catalog.serializers import (CategorySerializer, ProductCreateSerializer, ProductSerializer,
                                  ProductUpdateSerializer, StockAdjustmentSerializer, StockLevelsSerializer)
 from shopkit.auth import ROLE_STAFF, IsStaff, IsStaffOrReadOnly
-from shopkit.pagination import Pagination
+from shopkit.guard import bounded_page
+from shopkit.pagination import Pagination, page_link
 from shopkit.problems import ApplicationError, NotFound
 
 _JSON = JSONRenderer()
@@ -133,23 +133,19 @@ _LIST_PARAMETERS = [
 def _product_page(request, rows) -> dict:
     """``{count, next, previous, results}`` exactly as shopkit's Pagination writes it, from one query."""
     size = _PAGINATION.get_page_size(request)
+    raw = bounded_page(request.query_params.get(_PAGINATION.page_query_param, 1))  # 400 past MAX_PAGE
     try:
-        number = int(request.query_params.get(_PAGINATION.page_query_param, 1))
+        number = int(raw)
     except ValueError:
         number = 0
     found = selectors.product_page(rows, number=number, size=size) if number >= 1 else None
     if found is None:
         raise NotFound("Invalid page.")
     total, page = found
-    url = request.build_absolute_uri()
-    param = _PAGINATION.page_query_param
-    previous = None
-    if number > 1:
-        previous = remove_query_param(url, param) if number == 2 else replace_query_param(url, param, number - 1)
     return {
         "count": total,
-        "next": replace_query_param(url, param, number + 1) if number * size < total else None,
-        "previous": previous,
+        "next": page_link(request, number + 1) if number * size < total else None,
+        "previous": page_link(request, number - 1) if number > 1 else None,
         "results": [selectors.product_row_json(row) for row in page],
     }
 
@@ -167,8 +163,9 @@ class ProductListCreateApi(APIView):
             request, audience, f"{request.get_full_path()}|{version}", changed_at)
         if not_modified is not None:
             return _cached(not_modified, audience, etag, last_modified)
-        # The absolute URL: the page's next/previous links name the host the client used.
-        key = (filters["include_inactive"], request.build_absolute_uri(), version)
+        # The page's links start with SHOP_PUBLIC_URL, whatever Host the request named; the Host is in the key
+        # all the same, so a page made for one host name is never served for another.
+        key = (filters["include_inactive"], request.get_host(), request.get_full_path(), version)
         body = PAGES.get(key)
         if body is None:
             body = _JSON.render(_product_page(request, selectors.product_list(**filters)))

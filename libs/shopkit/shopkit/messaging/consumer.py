@@ -25,7 +25,7 @@ from django.utils.module_loading import import_string
 
 from shopkit.context import correlated
 from shopkit.envelope import Event, parse_event
-from shopkit.events import InvalidEvent
+from shopkit.events import InvalidEvent, owner_source
 from shopkit.logging import get_logger
 from shopkit.messaging.config import EXCHANGE, QueueNames, consumer_settings, rabbitmq_url, service_name
 from shopkit.messaging.runtime import DATABASE_UNAVAILABLE, database_answers, sleep_or_stop
@@ -185,6 +185,10 @@ class Consumer:
         except InvalidEvent as exc:
             # A malformed message will never succeed: park it at once, with the reason.
             await self._park(message, channel, f"invalid event: {exc}", attempt)
+            return
+        if event.source != owner_source(event.type):  # not from the type's owner: forged or misrouted, park it
+            await self._park(message, channel, f"{event.type} comes from {owner_source(event.type)}, "
+                                               f"not {event.source}", attempt)
             return
         handler = self.handlers.get(event.type)
         if handler is None:

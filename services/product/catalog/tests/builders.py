@@ -15,7 +15,7 @@ def order_event(event_type: str, order_id: str, lines=()):
             "items": items, "total": f"{sum(q for _, q in lines)}.00", "currency": "EUR"}
     if event_type == events.ORDER_PLACED:
         data["customer_id"] = str(uuid.uuid4())
-    return build_event(event_type, data, source="/shop/test", subject=order_id)
+    return build_event(event_type, data, source="/shop/order", subject=order_id)
 
 
 def placed(order_id, *lines):
