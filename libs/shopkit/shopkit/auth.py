@@ -55,20 +55,32 @@ def jwt_settings() -> dict:
         "PUBLIC_KEYS": {},  # kid -> PEM, for deployments that pin keys instead of fetching JWKS
         "KEY_LOADER": "",  # dotted path to a callable returning {kid: public key}; identity uses its own store
         "JWKS_CACHE_SECONDS": 300,
-        "JWKS_MIN_REFETCH_SECONDS": 5,  # an unknown kid refetches at most this often (a flood of junk kids)
+        "JWKS_MIN_REFETCH_SECONDS": 5,  # a refresh starts at most this often (stale cache or unknown kid alike)
+        "JWKS_TIMEOUT_SECONDS": 3,  # one fetch, in the background thread
+        "JWKS_WAIT_SECONDS": 3,  # how long a token with an unknown kid waits for the refresh under way
         "LEEWAY_SECONDS": 10,
         **configured,
     }
 
 
 class KeySet:
-    """Public keys by ``kid``: pinned in settings, loaded by a callable, or fetched from the JWKS URL and cached."""
+    """Public keys by ``kid``: pinned in settings, loaded by a callable, or fetched from the JWKS URL and cached.
+
+    Verification never waits on identity for a key it already holds: when the cache goes stale, the keys at
+    hand keep being used while one background thread refreshes them (a slow or absent identity service must
+    not turn into 504s on every other service). Refreshes start at most once per JWKS_MIN_REFETCH_SECONDS,
+    whether asked for by a stale cache or by an unknown ``kid`` (a flood of junk kids). Only a ``kid`` the
+    cache does not hold (a fresh process, a rotated key) waits for that refresh, at most JWKS_WAIT_SECONDS:
+    there is nothing to check its token with until then.
+    """
 
     def __init__(self):
         self._lock = threading.Lock()
         self._keys: dict = {}
-        self._fetched_at = 0.0
-        self._attempted_at = 0.0
+        self._fetched_at: float | None = None  # monotonic time of the last fetch that succeeded
+        self._attempted_at: float | None = None  # … and of the last one started, successful or not
+        self._refreshing: threading.Event | None = None  # set when the refresh under way ends
+        self._generation = 0  # clear() moves it on: a refresh begun before does not write its keys
 
     def get(self, kid: str):
         conf = jwt_settings()
@@ -80,26 +92,53 @@ class KeySet:
         if not conf["JWKS_URL"]:
             return None
         with self._lock:
+            key = self._keys.get(kid)
             now = time.monotonic()
-            stale = now - self._fetched_at > conf["JWKS_CACHE_SECONDS"]
-            unknown = kid not in self._keys and now - self._attempted_at > conf["JWKS_MIN_REFETCH_SECONDS"]
-            if stale or unknown:
-                self._attempted_at = now
-                try:
-                    self._keys = fetch_jwks(conf["JWKS_URL"])
-                    self._fetched_at = now
-                except (OSError, ValueError) as exc:
-                    # Keep the keys we had: identity being briefly down must not log everybody out.
-                    log.warning("jwks fetch failed", extra={"url": conf["JWKS_URL"], "error": str(exc)})
-            return self._keys.get(kid)
+            stale = self._fetched_at is None or now - self._fetched_at > conf["JWKS_CACHE_SECONDS"]
+            refresh = self._refreshing
+            may_start = self._attempted_at is None or now - self._attempted_at >= conf["JWKS_MIN_REFETCH_SECONDS"]
+            if (stale or key is None) and refresh is None and may_start:
+                refresh = self._start_refresh(conf["JWKS_URL"], now)
+        if key is None and refresh is not None:
+            refresh.wait(conf["JWKS_WAIT_SECONDS"])
+            with self._lock:
+                key = self._keys.get(kid)
+        return key
+
+    def _start_refresh(self, url: str, now: float) -> threading.Event:
+        """Called with the lock held: one thread fetches the JWKS; the returned event is set when it ends."""
+        done = threading.Event()
+        self._refreshing, self._attempted_at = done, now
+        threading.Thread(target=self._refresh, args=(url, done, self._generation), name="jwks-refresh",
+                         daemon=True).start()
+        return done
+
+    def _refresh(self, url: str, done: threading.Event, generation: int) -> None:
+        keys = None
+        try:
+            keys = fetch_jwks(url)
+        except (OSError, ValueError) as exc:
+            # Keep the keys we had: identity being briefly down must not log everybody out.
+            log.warning("jwks fetch failed", extra={"url": url, "error": str(exc)})
+        except Exception:  # noqa: BLE001 - a bug here must not leave `done` unset; it is logged
+            log.exception("jwks fetch failed", extra={"url": url})
+        finally:
+            with self._lock:
+                if generation == self._generation:
+                    if keys is not None:
+                        self._keys, self._fetched_at = keys, time.monotonic()
+                    self._refreshing = None
+            done.set()
 
     def clear(self):
         with self._lock:
-            self._keys, self._fetched_at, self._attempted_at = {}, 0.0, 0.0
+            self._keys, self._fetched_at, self._attempted_at, self._refreshing = {}, None, None, None
+            self._generation += 1
 
 
 def fetch_jwks(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=3) as response:
+    """identity's public keys by ``kid``; raises OSError (unreachable, slow) or ValueError (not a JWKS)."""
+    with urllib.request.urlopen(url, timeout=jwt_settings()["JWKS_TIMEOUT_SECONDS"]) as response:
         document = json.load(response)
     keys = {}
     for jwk in document.get("keys", []):
