@@ -90,6 +90,14 @@ def _nginx_string(value: str) -> str:
     return f'"{value}"'
 
 
+def public_url(value: str) -> str:
+    """SHOP_PUBLIC_URL as the template's {{PUBLIC_URL}}: the allowed host and the https redirect are read from it
+    there (DESIGN.md §6), so it must be a bare origin nginx can quote."""
+    if not re.fullmatch(r"https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d+)?", value):
+        raise SetupError(f"SHOP_PUBLIC_URL must look like https://shop.example.com[:port], got {value!r}")
+    return value
+
+
 def retry_after_seconds(rate: str) -> int:
     """Retry-After for the login limit: the seconds one request's allowance takes to come back (at least 1)."""
     count, unit = re.fullmatch(r"(\d+)r/([sm])", rate).groups()
@@ -108,6 +116,7 @@ def local_values(cfg: Config, cert: Path, key: Path) -> dict:
         "BIND_ADDRESS": cfg.bind_address,
         "HTTP_PORT": cfg.http_port,
         "HTTPS_PORT": cfg.https_port,
+        "PUBLIC_URL": public_url(cfg.public_url),
         "TLS_CERT": cert,
         "TLS_KEY": key,
         "MAX_BODY_BYTES": cfg.max_body_bytes,

@@ -24,20 +24,20 @@ class SlowJwks:
         self.gate = threading.Event()
         self.gate.set()
         self.requests = 0  # requests received
-        self.answered = 0  # requests answered
+        self.answered = 0  # requests let through the gate
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802 - the name http.server calls
                 outer.requests += 1
                 outer.gate.wait(30)
+                outer.answered += 1  # before writing: the client may act on the answer before this line runs
                 body = json.dumps(outer.document()).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
-                outer.answered += 1
 
             def log_message(self, *args):
                 pass

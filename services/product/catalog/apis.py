@@ -127,6 +127,8 @@ _LIST_PARAMETERS = [
     OpenApiParameter("in_stock", bool, description="Only products with (true) or without (false) stock available."),
     OpenApiParameter("ordering", str, enum=list(constants.ORDERINGS), description="Default: name."),
     OpenApiParameter("include_inactive", bool, description="Staff only: list inactive products too."),
+    OpenApiParameter("page", int, description="A page number within the paginated result set."),
+    OpenApiParameter("page_size", int, description="Number of results to return per page (at most 100)."),
 ]
 
 

@@ -74,18 +74,42 @@ def test_list_answers_in_a_fixed_number_of_queries(client, make_product, django_
         assert len(client.get(LIST + "?page_size=30").json()["results"]) == 30
 
 
-def test_list_is_paginated(client, make_product):
+def test_list_is_paginated(client, make_product, settings):
+    settings.SHOP_PUBLIC_URL = "https://shop.example.com"  # links start there (DESIGN.md §6), not at the Host
     for _ in range(5):
         make_product()
     body = client.get(LIST + "?page_size=2&page=3").json()
     assert body["count"] == 5 and len(body["results"]) == 1 and body["next"] is None
     assert "page=2" in body["previous"]
     body = client.get(LIST + "?page_size=2&page=2").json()
-    assert body["previous"] == "http://testserver/api/v1/products/?page_size=2"
-    assert body["next"] == "http://testserver/api/v1/products/?page=3&page_size=2"
+    assert body["previous"] == "https://shop.example.com/api/v1/products/?page_size=2"
+    assert body["next"] == "https://shop.example.com/api/v1/products/?page=3&page_size=2"
     assert len(client.get(LIST + "?page_size=1000").json()["results"]) == 5  # capped at 100, not refused
     for page in ("9", "0", "abc"):
         assert_problem(client.get(LIST + f"?page={page}"), 404)
+
+
+def test_a_page_number_past_any_list_is_a_400_problem_not_a_crash(client, make_product):
+    make_product()
+    body = assert_problem(client.get(LIST + "?page=1000000000000000000"), 400)
+    assert "page" in body["errors"]
+    assert assert_problem(client.get("/api/v1/categories/?page=1000000000000000000"), 400)["errors"]["page"]
+
+
+def test_links_and_cached_pages_never_carry_the_request_host(client, make_product, settings):
+    settings.SHOP_PUBLIC_URL = "https://shop.example.com"
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "other.example.com"]  # a second name the shop answers to
+    for _ in range(3):
+        make_product()
+    seen = client.get(LIST + "?page_size=1", HTTP_HOST="other.example.com").json()  # renders and keeps the page
+    again = client.get(LIST + "?page_size=1").json()
+    assert seen["next"] == again["next"] == "https://shop.example.com/api/v1/products/?page=2&page_size=1"
+
+
+def test_a_host_the_shop_does_not_serve_is_a_421_problem(client):
+    response = client.get(LIST, HTTP_HOST="evil.example")
+    assert_problem(response, 421)
+    assert client.get("/healthz", HTTP_HOST="10.1.2.3:8002").status_code == 200  # probes come by address
 
 
 def test_list_filters_by_search_category_price_and_stock(client, make_product, category):
