@@ -11,5 +11,5 @@ pytestmark = pytest.mark.django_db
 def test_no_route_answers_a_5xx_to_overflowing_or_deeply_nested_input(client, role):
     document = client.get("/api/v1/schema/email/").json()
     sent, failures = server_errors(django_client_sender(client, **auth_header(role=role)), document)
-    assert sent > 100, sent  # the document really listed the routes
+    assert sent > 50, sent  # the document really listed the routes
     assert not failures, "\n".join(failures[:40])
