@@ -1,6 +1,5 @@
 """HTTP views of the catalog: parse the request, call a selector or service, shape the answer and its caching."""
 import hashlib
-from decimal import Decimal, InvalidOperation
 
 from django.http import HttpResponse
 from django.utils.cache import get_conditional_response
@@ -15,7 +14,7 @@ from catalog.pagecache import PAGES
 from catalog.serializers import (CategorySerializer, ProductCreateSerializer, ProductSerializer,
                                  ProductUpdateSerializer, StockAdjustmentSerializer, StockLevelsSerializer)
 from shopkit.auth import ROLE_STAFF, IsStaff, IsStaffOrReadOnly
-from shopkit.guard import bounded_page
+from shopkit.guard import bounded_page, query_decimal
 from shopkit.pagination import Pagination, page_link
 from shopkit.problems import ApplicationError, NotFound
 
@@ -85,17 +84,12 @@ def _list_filters(params, *, staff: bool) -> dict:
         errors["search"] = [f"At most {constants.MAX_SEARCH_LENGTH} characters."]
     prices = {}
     for name in ("min_price", "max_price"):
-        raw = params.get(name, "").strip()
-        if not raw:
+        try:  # shopkit's guard: finite, bounded, a 400 naming the parameter otherwise
+            prices[name] = query_decimal(params, name, low=0, high=constants.MAX_PRICE,
+                                         message="A price: a number from 0 up.")
+        except ApplicationError as exc:
+            errors.update(exc.errors)
             prices[name] = None
-            continue
-        try:
-            value = Decimal(raw)
-        except InvalidOperation:
-            value = None
-        if value is None or not value.is_finite() or value < 0 or value > constants.MAX_PRICE:
-            errors[name] = ["A price: a number from 0 up."]
-        prices[name] = value
     if "min_price" not in errors and "max_price" not in errors and None not in prices.values() \
             and prices["min_price"] > prices["max_price"]:
         errors["min_price"] = ["Must not exceed max_price."]
