@@ -10,6 +10,8 @@ urlpatterns = [
     path("staff-only", views.StaffOnly.as_view()),
     *path_with_slash_alias("boom", views.Boom, "boom"),
     path("notes", views.Notes.as_view()),
+    path("echo", views.Echo.as_view()),
+    path("numbers", views.Numbers.as_view()),
     *schema_urlpatterns("kittest"),
 ]
 
