@@ -35,6 +35,9 @@ def setup_django(database_url: str | None):
     from django.core.management import call_command
     from django.db import connection
 
+    # the bench publishes user.registered as the service owning it would (a consumer parks any other source)
+    settings.SHOPKIT_SERVICE = "identity"
+
     if not database_url:
         settings.DATABASES["default"]["NAME"] = str(Path(tempfile.mkdtemp()) / "bench.sqlite3")
     else:
