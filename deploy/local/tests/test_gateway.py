@@ -6,8 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import topology
 from helpers import config, with_services
+from launcher.config import SetupError
 from launcher.gateway import local_servers, local_values, render_config, upstreams
 
 UP = Path(__file__).resolve().parents[1] / "up.py"
@@ -58,3 +61,14 @@ def test_render_only_writes_configs_that_nginx_and_supervisord_accept(tmp_path):
     assert "server 127.0.0.1:30013 max_fails=1 fail_timeout=2s;" in nginx  # order's second instance
     supervisor = (tmp_path / "data" / "run" / "supervisord.conf").read_text()
     assert "--bind 127.0.0.1:30012" in supervisor  # product's second instance
+
+
+def test_the_public_url_reaches_the_template_and_a_malformed_one_stops_the_launcher(monkeypatch, tmp_path):
+    cfg = config(monkeypatch, tmp_path, SHOP_PUBLIC_URL="https://shop.example.com:8443/")
+    nginx = render_config(local_values(cfg, tmp_path / "c.crt", tmp_path / "c.key"), cfg.shop,
+                          local_servers(cfg.shop, cfg.port_base))["nginx.conf"]
+    assert 'map "https://shop.example.com:8443" $public_host {' in nginx  # the allowed host is read from it
+    for bad in ("shop.example.com", "https://shop.example.com/shop", 'https://a"b', "https://$host"):
+        cfg = config(monkeypatch, tmp_path, SHOP_PUBLIC_URL=bad)
+        with pytest.raises(SetupError, match="SHOP_PUBLIC_URL"):
+            local_values(cfg, tmp_path / "c.crt", tmp_path / "c.key")
