@@ -1,11 +1,15 @@
-"""The hostile-input guard every service uses: bounded page numbers and query numbers, and a JSON depth limit.
+"""The hostile-input guard every service uses: bounded page numbers and query numbers, a JSON depth limit, and no
+NUL characters.
 
 What a hostile client sends must end as a 400 problem, never as a 500: a page number whose offset no database
 column holds (`?page=1000000000000000000`), a number in a filter that overflows, a body nested so deeply that
-parsing it exhausts the interpreter's stack (`[[[[…]]]]`).
+parsing it exhausts the interpreter's stack (`[[[[…]]]]`), a NUL character (`%00`, `\u0000`) that PostgreSQL
+refuses to store or compare.
 """
 from decimal import Decimal, InvalidOperation
+from urllib.parse import unquote
 
+from django.http import JsonResponse
 from rest_framework import exceptions, parsers
 
 from shopkit.problems import ApplicationError
@@ -52,21 +56,32 @@ def query_decimal(params, name: str, *, low: Decimal | int, high: Decimal | int,
 def json_depth(value, *, limit: int) -> int:
     """How deeply ``value`` nests (a scalar is 0, ``[]`` is 1), counted without recursion; stops counting at
     ``limit + 1``."""
-    deepest, stack = 0, [(value, 1)]
+    return _inspect(value, limit=limit)[0]
+
+
+def _inspect(value, *, limit: int) -> tuple[int, bool]:
+    """(depth as `json_depth` counts it, whether any string or key holds a NUL), without recursion."""
+    deepest, nul, stack = 0, False, [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        if isinstance(item, (list, dict)):
+        if isinstance(item, str):
+            nul = nul or "\x00" in item
+        elif isinstance(item, (list, dict)):
             deepest = max(deepest, depth)
             if deepest > limit:
-                return deepest
-            children = item.values() if isinstance(item, dict) else item
+                return deepest, nul
+            if isinstance(item, dict):
+                nul = nul or any("\x00" in key for key in item)
+                children = item.values()
+            else:
+                children = item
             stack.extend((child, depth + 1) for child in children)
-    return deepest
+    return deepest, nul
 
 
 class JSONParser(parsers.JSONParser):
     """DRF's JSON parser with a depth limit: deeper bodies are a 400 problem (and one too deep for the parser's
-    own stack, which would be a RecursionError, too)."""
+    own stack, which would be a RecursionError, too). A string holding a NUL character is a 400 problem."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         too_deep = exceptions.ParseError(f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels.")
@@ -74,6 +89,24 @@ class JSONParser(parsers.JSONParser):
             data = super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise too_deep from None
-        if json_depth(data, limit=MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+        depth, nul = _inspect(data, limit=MAX_JSON_DEPTH)
+        if depth > MAX_JSON_DEPTH:
             raise too_deep
+        if nul:
+            raise exceptions.ParseError("JSON parse error - strings must not contain NUL characters.")
         return data
+
+
+class NulCharacterMiddleware:
+    """A NUL character in the path or the query string is a 400 problem before any view runs: no field of the
+    shop holds one, and PostgreSQL refuses to compare with one (a 500 otherwise)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path or "\x00" in unquote(request.META.get("QUERY_STRING", "")):
+            body = {"type": "urn:shop:problem:validation", "title": "Bad request", "status": 400,
+                    "detail": "The path and the query must not contain NUL characters."}
+            return JsonResponse(body, status=400, content_type="application/problem+json")
+        return self.get_response(request)

@@ -11,15 +11,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
-# Query and path values: numbers past every column and every int64, non-finite ones, and digits past Python's
-# int-from-string limit (4300).
+# Query and path values: numbers past every column and every int64, non-finite ones, digits past Python's
+# int-from-string limit (4300), and a NUL character (PostgreSQL refuses it in any string).
 HOSTILE_TEXT = ("1000000000000000000", "-1000000000000000000", "9" * 40, "1e999999", "-1e999999", "NaN",
-                "Infinity", "9" * 5000, "0", "-1")
+                "Infinity", "9" * 5000, "0", "-1", "a\x00b")
 # JSON values for body fields: the same, typed, and structures nested past the guard's depth limit.
 DEEP = 200  # levels of a nested field value (beyond shopkit.guard.MAX_JSON_DEPTH)
 DEEPEST = 100_000  # levels of a whole body nested as [[[…]]] (beyond the parser's own stack)
 HOSTILE_JSON = (10 ** 30, -(10 ** 30), 2 ** 63, -(2 ** 63) - 1, 1e308, -1e308, "9" * 400, "1e999999", "",
-                None, "nested-list", "nested-object")
+                None, "a\x00b", "nested-list", "nested-object")
 _PLACEHOLDER_ID = "00000000-0000-4000-8000-000000000000"
 
 

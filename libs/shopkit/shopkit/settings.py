@@ -61,6 +61,7 @@ def service_settings(*, service: str, base_dir: Path, apps: list[str], handlers:
         "MIDDLEWARE": [
             "shopkit.logging.RequestIdMiddleware",
             "shopkit.hosts.AllowedHostsMiddleware",
+            "shopkit.guard.NulCharacterMiddleware",
             "django.middleware.security.SecurityMiddleware",
         ],
         "ROOT_URLCONF": "config.urls",

@@ -111,3 +111,16 @@ def test_a_body_too_deep_for_the_parser_itself_is_a_400_problem_not_a_crash(clie
     client.raise_request_exception = False
     for raw in (b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 100_000 + b"1" + b"}" * 100_000):
         assert "nested deeper" in assert_problem(post_raw(client, "/echo", raw), 400)["detail"]
+
+
+# --- NUL characters -------------------------------------------------------------------------------------------
+
+def test_a_nul_character_in_the_path_or_query_is_a_400_problem(client):
+    for url in ("/numbers?page_size=1%00", "/numbers?x=%00", "/who%00ami"):
+        assert "NUL" in assert_problem(client.get(url), 400)["detail"]
+
+
+def test_a_nul_character_in_a_json_string_or_key_is_a_400_problem(client):
+    for raw in (b'{"a": "x\\u0000y"}', b'{"a\\u0000": 1}', b'[[["\\u0000"]]]'):
+        assert "NUL" in assert_problem(post_raw(client, "/echo", raw), 400)["detail"]
+    assert post_raw(client, "/echo", b'{"a": "\\\\u0000 is fine when escaped"}').status_code == 200
