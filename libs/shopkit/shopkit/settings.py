@@ -12,12 +12,6 @@ DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 DEFAULT_JWKS_URL = "http://127.0.0.1:8001/api/v1/auth/jwks.json"
 
 
-def public_url() -> str:
-    """`SHOP_PUBLIC_URL` without a trailing slash: where users reach the shop (links in emails point there).
-    Default: the gateway on this machine, `http://localhost:<SHOP_HTTP_PORT>` (DESIGN.md §7)."""
-    return env_str("SHOP_PUBLIC_URL", f"http://localhost:{env_int('SHOP_HTTP_PORT', 8080)}").rstrip("/")
-
-
 def secret_key(service: str) -> str:
     """`<SERVICE>_SECRET_KEY` or `SHOP_SECRET_KEY`; only development (SHOP_ENV != production) has a default."""
     value = env_str(f"{service.upper()}_SECRET_KEY", "") or env_str("SHOP_SECRET_KEY", "")
@@ -103,7 +97,6 @@ def service_settings(*, service: str, base_dir: Path, apps: list[str], handlers:
             "PREPROCESSING_HOOKS": ["shopkit.openapi.drop_slashed_aliases"],
         },
         "SHOPKIT_SERVICE": service,
-        "SHOP_PUBLIC_URL": public_url(),
         "SHOPKIT_RABBITMQ_URL": env_str("RABBITMQ_URL", DEFAULT_RABBITMQ_URL),
         "SHOPKIT_JWT": {
             "ISSUER": env_str("SHOP_JWT_ISSUER", "shop-identity"),
