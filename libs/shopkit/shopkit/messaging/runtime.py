@@ -1,8 +1,17 @@
-"""Running the messaging loops as processes: signal handling and interruptible sleeps."""
+"""Running the messaging loops as processes: signal handling, interruptible sleeps and the health endpoint."""
 import asyncio
+import os
 import signal
+import threading
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import InterfaceError, OperationalError, connections, router
+
+from shopkit.conf import env_float
+from shopkit.logging import get_logger
+from shopkit.messaging.probes import DEFAULT_STALE_SECONDS, HEARTBEAT_SECONDS, HealthServer
+
+log = get_logger(__name__)
 
 # What drivers raise when the database is away — but also when a server that is up refuses one statement
 # (a deadlock victim, a lock wait timeout, a missing table on SQLite). Which of the two it was, only asking
@@ -37,14 +46,47 @@ async def sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
         pass
 
 
-def run_until_signalled(make_coroutine) -> None:
-    """Run ``make_coroutine(stop)`` until it returns; SIGTERM and SIGINT set ``stop`` so it can finish cleanly."""
+def health_server(ready: threading.Event | None) -> HealthServer | None:
+    """The worker's health endpoint on ``SHOP_HEALTH_PORT`` (containers set it), or None when it is unset."""
+    raw = os.environ.get("SHOP_HEALTH_PORT", "")
+    if not raw:
+        return None
+    try:
+        port = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"environment variable SHOP_HEALTH_PORT must be a port, got {raw!r}") from None
+    return HealthServer(port, ready=ready.is_set if ready is not None else None,
+                        stale_after=env_float("SHOP_HEALTH_STALE_SECONDS", DEFAULT_STALE_SECONDS))
+
+
+async def _heartbeat(health: HealthServer) -> None:
+    while True:  # beats only while the loop runs callbacks: a blocked loop goes silent, and /healthz says so
+        health.beat()
+        await asyncio.sleep(HEARTBEAT_SECONDS)
+
+
+def run_until_signalled(make_coroutine, *, ready: threading.Event | None = None) -> None:
+    """Run ``make_coroutine(stop)`` until it returns; SIGTERM and SIGINT set ``stop`` so it can finish cleanly.
+
+    ``ready`` is the worker's own "connected and running" flag; with ``SHOP_HEALTH_PORT`` set it backs /readyz.
+    """
 
     async def main():
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        await make_coroutine(stop)
+        health = health_server(ready)
+        beating = None
+        if health is not None:
+            health.start()
+            beating = asyncio.create_task(_heartbeat(health))
+            log.info("health endpoint listening", port=health.port)
+        try:
+            await make_coroutine(stop)
+        finally:
+            if beating is not None:
+                beating.cancel()
+                health.stop()
 
     asyncio.run(main())

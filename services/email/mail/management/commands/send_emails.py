@@ -14,4 +14,5 @@ class Command(BaseCommand):
                             help="how often an idle sender looks for due messages (SHOP_EMAIL_POLL_SECONDS)")
 
     def handle(self, *args, **options):
-        run_until_signalled(Sender(poll_seconds=options["poll_seconds"]).run)
+        sender = Sender(poll_seconds=options["poll_seconds"])
+        run_until_signalled(sender.run, ready=sender.ready)

@@ -9,4 +9,5 @@ class Command(BaseCommand):
     help = "Consume this service's queue: each event applied once, retried on failure, parked after N attempts."
 
     def handle(self, *args, **options):
-        run_until_signalled(Consumer().run)
+        worker = Consumer()
+        run_until_signalled(worker.run, ready=worker.ready)

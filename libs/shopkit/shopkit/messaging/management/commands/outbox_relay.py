@@ -9,4 +9,5 @@ class Command(BaseCommand):
     help = "Publish committed outbox events to RabbitMQ, in order, with publisher confirms."
 
     def handle(self, *args, **options):
-        run_until_signalled(Relay().run)
+        worker = Relay()
+        run_until_signalled(worker.run, ready=worker.ready)
