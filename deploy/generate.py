@@ -21,6 +21,7 @@ import topology  # noqa: E402  (deploy/ is not a package: it is put on the path 
 
 # "module:function", modules relative to deploy/
 GENERATORS: list[str] = [
+    "containers.compose:render",
     "kubernetes.generate:render",
 ]
 

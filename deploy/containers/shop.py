@@ -7,6 +7,7 @@ carries. Standard library only (the image's virtualenv is on PATH for what it ru
     shop order web                 gunicorn on the service's port (8003)
     shop order consumer            manage.py consume_events, health on $SHOP_HEALTH_PORT (9100)
     shop identity manage migrate   manage.py migrate
+    shop identity seed             the service's seed commands of the topology, in order (one-shot)
     shop probe                     GET /readyz on this container's process's port (the image's HEALTHCHECK)
 """
 from __future__ import annotations
@@ -39,6 +40,9 @@ def command(argv: list[str], environ: dict) -> tuple[list[str], Path, dict]:
     env = dict(environ)
     if what == "manage":
         return ["python", "manage.py", *rest], folder, env
+    if what == "seed":
+        script = " && ".join(f"python manage.py {name}" for name in service.seed) or "true"
+        return ["sh", "-c", script], folder, env
     process = service.process(what)
     if process is None:
         raise SystemExit(f"{service.name} runs no {what!r} process (it runs "

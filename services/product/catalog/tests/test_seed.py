@@ -30,3 +30,10 @@ def test_seeding_twice_seeds_once():
     call_command("seed_demo_catalog")
     call_command("seed_demo_catalog")
     assert Product.objects.count() == 50
+
+
+def test_seed_does_nothing_when_demo_data_is_switched_off(capsys, monkeypatch):
+    monkeypatch.setenv("SHOP_DEMO_DATA", "0")
+    call_command("seed_demo_catalog")
+    assert "SHOP_DEMO_DATA is off" in capsys.readouterr().out
+    assert not Product.objects.exists()

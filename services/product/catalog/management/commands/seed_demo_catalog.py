@@ -6,6 +6,7 @@ from django.db import transaction
 
 from catalog import services
 from catalog.models import Category, Product
+from shopkit.conf import env_bool
 
 CATEGORIES = [
     ("coffee", "Coffee"),
@@ -86,6 +87,9 @@ class Command(BaseCommand):
     help = "Seed a demo catalog (categories, ~50 products with stock), only if the catalog is empty."
 
     def handle(self, *args, **options):
+        if not env_bool("SHOP_DEMO_DATA", True):  # containers run every seed command; this switch says no
+            self.stdout.write("SHOP_DEMO_DATA is off: nothing seeded")
+            return
         if Product.objects.exists() or Category.objects.exists():
             self.stdout.write("catalog not empty: nothing seeded")
             return
