@@ -102,7 +102,7 @@ def main(argv: list[str]) -> int:
     conf = prepare(dict(os.environ))
     command = [NGINX, "-p", f"{WORK / 'run'}/", "-c", str(conf), "-e", "/dev/stderr"]
     subprocess.run([*command, "-t", "-q"], check=True)
-    os.execv(NGINX, [*command, "-g", "daemon off;", *argv])
+    os.execv(NGINX, [*command, *argv])  # the template says `daemon off;`: nginx stays in the foreground
 
 
 if __name__ == "__main__":

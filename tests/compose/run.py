@@ -237,8 +237,9 @@ def wait_healthy(shop, seconds: float) -> None:
 
 def kill_a_consumer_mid_saga(api: Api, compose, admin: tuple[str, str], orders: int = 8) -> None:
     staff = api.token(*admin)
-    status, product = api.call("POST", "/api/v1/products/", {"name": f"Compose test {RUN}", "description": "",
-                                                              "price": "5.00", "currency": "EUR"}, token=staff)
+    status, product = api.call("POST", "/api/v1/products/", {"sku": f"COMPOSE-{RUN}", "name": "Compose test",
+                                                              "description": "", "price": "5.00",
+                                                              "currency": "EUR"}, token=staff)
     assert status == 201, (status, product)
     status, _ = api.call("POST", f"/api/v1/products/{product['id']}/stock/adjustments/",
                          {"delta": 100, "reason": "compose test"}, token=staff)
@@ -322,7 +323,7 @@ def main() -> int:
         up = time.monotonic()
         log("docker-compose up -d (waits for the health and completion conditions)")
         compose("up", "-d", "--no-build")
-        wait_healthy(shop, 600)
+        wait_healthy(shop, 420)
         TIMINGS["compose up → every container healthy"] = time.monotonic() - up
         log(f"every container healthy after {TIMINGS['compose up → every container healthy']:.0f}s")
         base = f"http://127.0.0.1:{ports['SHOP_HTTP_PORT']}"
