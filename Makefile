@@ -14,7 +14,7 @@ TEST_DATA := $(or $(TMPDIR),/tmp)/shop-test-$(RUN)
 SERVICES := identity product order email
 
 .PHONY: help up down test deps system-deps frontend-deps test-shopkit test-services test-frontend test-deploy \
-        test-e2e $(addprefix test-,$(SERVICES)) test-kubernetes bench clean
+        test-e2e test-compose compose-env $(addprefix test-,$(SERVICES)) test-kubernetes bench clean
 
 help:
 	@echo "make up     install what is missing, build, migrate, seed and run the whole shop"
@@ -47,7 +47,7 @@ frontend-deps: frontend/node_modules/.package-lock.json
 
 # --- tests --------------------------------------------------------------------------------------------
 test: deps system-deps frontend-deps
-	@$(MAKE) --no-print-directory test-shopkit test-services test-frontend test-deploy test-e2e test-kubernetes RUN=$(RUN)
+	@$(MAKE) --no-print-directory test-shopkit test-services test-frontend test-deploy test-e2e test-kubernetes test-compose RUN=$(RUN)
 	@echo "make test: every suite passed"
 
 test-shopkit: deps
@@ -91,6 +91,17 @@ $(VENV)/.kubernetes-installed: deploy/kubernetes/requirements.txt $(VENV)/.insta
 test-kubernetes: deps system-deps $(VENV)/.kubernetes-installed
 	$(PY) deploy/kubernetes/validate.py
 	cd deploy/kubernetes && ../../$(PYTEST) -q -p no:logging
+
+# The whole shop in containers: compose.yaml checked against the Compose specification, then built and run
+# under podman with docker-compose, checked through the gateway, a consumer killed mid-saga, torn down
+# (tests/compose/run.py). Images and the debootstrap base are cached in ~/.cache/shop-containers.
+test-compose: deps system-deps frontend-deps
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec compose.yaml
+	python3 tests/compose/run.py
+
+# .env for `docker compose up`: a random value for each secret compose.yaml reads (kept when already set)
+compose-env:
+	@python3 deploy/containers/compose_env.py
 
 bench: deps
 	$(PY) bench/messaging/relay_bench.py

@@ -37,8 +37,25 @@ ensure_base() {
     local root; root=$(mktemp -d "$CACHE/rootfs.XXXXXX")
     debootstrap --variant=minbase bookworm "$root" http://deb.debian.org/debian >"$CACHE/debootstrap.log" 2>&1 \
       || { rm -rf "$root"; log "debootstrap failed: see $CACHE/debootstrap.log"; exit 1; }
-    # what a slim image leaves out: apt's package lists and caches, docs are kept (licences)
-    rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb
+    # what Debian's slim images leave out, now and in every package installed later: documentation (but the
+    # copyright files), manual pages, translations; and apt's package lists and caches
+    cat >"$root/etc/dpkg/dpkg.cfg.d/slim" <<'SLIM'
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/man/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/locale/*
+path-exclude /usr/share/lintian/*
+SLIM
+    cat >"$root/etc/apt/apt.conf.d/docker-clean" <<'CLEAN'
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache ""; Dir::Cache::srcpkgcache "";
+CLEAN
+    find "$root/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
+    rm -rf "$root"/usr/share/man/* "$root"/usr/share/info/* "$root"/usr/share/locale/* \
+      "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb \
+      "$root"/var/log/*.log "$root"/var/log/apt/*
     tar -C "$root" -c . >"$tarball.tmp" && mv "$tarball.tmp" "$tarball"
     rm -rf "$root"
   fi

@@ -346,7 +346,8 @@ def main() -> int:
             service.stop()
         for image in ("shop-python", "shop-gateway", *SUBSTITUTES.values()):
             podman("rmi", f"{image}:{TAG}", check=False)
-        podman("image", "prune", "-f", check=False)  # superseded builds; the current layers stay as the cache
+        # builds superseded days ago; younger layers stay as the build cache (a plain prune would drop it too)
+        podman("image", "prune", "-f", "--filter", "until=72h", check=False)
         leftovers = [c for c in containers()] if shutil.which("podman") else []
         if leftovers:
             log(f"left over: {[service_of(c) for c in leftovers]}")
