@@ -75,7 +75,7 @@ test-frontend: frontend-deps
 # files generated from deploy/topology.toml being up to date.
 test-deploy: deps system-deps
 	python3 deploy/generate.py --check
-	$(PYTEST) -q -p no:logging deploy/local/tests
+	$(PYTEST) -q -p no:logging deploy/local/tests deploy/containers/tests
 
 test-e2e: deps system-deps frontend-deps
 	python3 deploy/local/up.py --install-only
