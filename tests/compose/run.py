@@ -336,7 +336,14 @@ def main() -> int:
         log(f"FAILED: {exc}")
         if service is not None:
             compose("ps", check=False)
-            compose("logs", "--no-color", "--tail=40", check=False)
+            artifacts = REPO / "test-artifacts" / f"compose-{RUN}"
+            artifacts.mkdir(parents=True, exist_ok=True)
+            with (artifacts / "compose.log").open("w") as out:
+                subprocess.run(["docker-compose", "-p", PROJECT, "--project-directory", str(REPO),
+                                "-f", str(REPO / "compose.yaml"), "-f", str(work / "override.yaml"),
+                                "--env-file", str(env_file), "logs", "--no-color", "--timestamps"],
+                               env=compose_env, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
+            log(f"every container's log: {artifacts / 'compose.log'}")
     finally:
         if ticker is not None:
             ticker.stop.set()
