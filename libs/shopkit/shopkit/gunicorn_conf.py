@@ -16,3 +16,26 @@ proc_name = os.environ.get("SHOP_PROCESS_NAME") or f"{Path.cwd().name}-web"
 # gunicorn 25+ opens a control socket at one fixed path per user, which every master of every shop on the machine
 # would fight over; nothing uses it. Older versions ignore a setting they do not know.
 control_socket_disable = True
+
+# Prometheus counts in files, one per worker process, so `/metrics` sums every worker of this master. Each master
+# gets its own folder (two masters of a service must not add up or wipe each other's), set in the master before
+# any worker imports prometheus_client, emptied when the master starts (a dead run's counts would linger) and told
+# when a worker exits (its live gauges go). See shopkit.metrics.
+def _metrics_dir() -> Path:
+    root = os.environ.get("SHOP_METRICS_DIR") or Path(os.environ.get("SHOP_DATA_DIR") or "var").resolve() / "run" / "metrics"
+    return Path(root) / proc_name
+
+
+def on_starting(server):
+    import shutil
+
+    folder = _metrics_dir()
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)  # the workers, forked after this, inherit it
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -1,4 +1,4 @@
-"""Liveness (`/healthz`) and readiness (`/readyz`: database and broker reachable) endpoints."""
+"""Liveness (`/healthz`), readiness (`/readyz`: database and broker reachable) and metrics (`/metrics`) endpoints."""
 import socket
 from urllib.parse import urlsplit
 
@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.urls import path
+
+from shopkit.metrics import metrics_view
 
 
 def healthz(request):
@@ -39,4 +41,4 @@ def readyz(request):
     return JsonResponse({"status": "ok"})
 
 
-urlpatterns = [path("healthz", healthz), path("readyz", readyz)]
+urlpatterns = [path("healthz", healthz), path("readyz", readyz), path("metrics", metrics_view)]

@@ -53,6 +53,7 @@ def service_settings(*, service: str, base_dir: Path, apps: list[str], handlers:
             *apps,
         ],
         "MIDDLEWARE": [
+            "shopkit.metrics.MetricsMiddleware",  # outermost: it times and counts every response
             "shopkit.logging.RequestIdMiddleware",
             "shopkit.hosts.AllowedHostsMiddleware",
             "shopkit.guard.NulCharacterMiddleware",

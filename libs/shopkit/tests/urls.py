@@ -12,6 +12,7 @@ urlpatterns = [
     path("notes", views.Notes.as_view()),
     path("echo", views.Echo.as_view()),
     path("numbers", views.Numbers.as_view()),
+    path("crash/<int:n>", views.crash),
     *schema_urlpatterns("kittest"),
 ]
 

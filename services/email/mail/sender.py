@@ -29,6 +29,7 @@ from django.db import connection as db_connection
 
 from mail import constants, services
 from mail.models import EmailMessage
+from shopkit import metrics
 from shopkit.logging import get_logger
 from shopkit.messaging.runtime import sleep_or_stop
 
@@ -142,6 +143,7 @@ class Sender:
 
     def _deliver(self, backend: EmailBackend, message: EmailMessage) -> bool:
         """Send one message and record the outcome; return whether the connection is still fit for the next."""
+        started = time.perf_counter()
         try:
             backend.send_messages([build_email(message)])
         except smtplib.SMTPRecipientsRefused as exc:
@@ -169,6 +171,8 @@ class Sender:
         # Accepted. Record it before anything else: this commit closes the window for a double send.
         self._record_sent(message)
         self.sent += 1
+        metrics.SMTP_LATENCY.observe(time.perf_counter() - started)
+        metrics.EMAILS_SENT.labels(message.kind).inc()
         log.info("email sent", email_id=str(message.id), kind=message.kind, attempt=message.attempts + 1)
         return True
 
@@ -191,12 +195,14 @@ class Sender:
     def _failed(self, message: EmailMessage, error: str) -> None:
         services.email_mark_failed(email_id=message.id, error=error)
         self.failed += 1
+        metrics.EMAILS_FAILED.labels(message.kind).inc()
         log.warning("email failed", email_id=str(message.id), kind=message.kind, error=error)
 
     def _retry(self, message: EmailMessage, error: str) -> None:
         status = services.email_mark_retry(email_id=message.id, error=error)
         if status == constants.STATUS_FAILED:
             self.failed += 1
+            metrics.EMAILS_FAILED.labels(message.kind).inc()
             log.warning("email failed after its last attempt", email_id=str(message.id), error=error)
         else:
             log.info("email will be retried", email_id=str(message.id), error=error)

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from shopkit import events
+from shopkit import events, metrics
 from shopkit.logging import get_logger
 from shopkit.messaging.outbox import emit
 from shopkit.problems import ApplicationError, Conflict, NotFound
@@ -210,6 +210,8 @@ def order_confirm_for_reservation(*, order_id) -> Order | None:
             return None
         _transition(order, constants.CONFIRMED, reason=constants.REASON_RESERVED)
         emit(events.ORDER_CONFIRMED, _status_payload(order), subject=str(order.id))
+        waited = (timezone.now() - order.created_at).total_seconds()
+        transaction.on_commit(lambda: metrics.ORDER_CONFIRMATION.observe(waited))  # only once it really happened
     return order
 
 

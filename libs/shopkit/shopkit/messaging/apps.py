@@ -7,3 +7,8 @@ class MessagingConfig(AppConfig):
     label = "shopkit_messaging"
     verbose_name = "shopkit messaging"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from shopkit.metrics import outbox_backlog, register_scrape_collector
+
+        register_scrape_collector("outbox", outbox_backlog)  # every service has an outbox: its lag at every scrape

@@ -16,6 +16,7 @@ none until its database answers again — other replicas carry on meanwhile, and
 import asyncio
 import concurrent.futures
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 
@@ -23,6 +24,7 @@ import aio_pika
 from django.db import IntegrityError, close_old_connections, connections, transaction
 from django.utils.module_loading import import_string
 
+from shopkit import metrics
 from shopkit.context import correlated
 from shopkit.envelope import Event, parse_event
 from shopkit.events import InvalidEvent, owner_source
@@ -115,6 +117,7 @@ class Consumer:
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set; reconnects with back-off whenever the broker goes away."""
         backoff = 0.2
+        connected_before = False
         try:
             while not stop.is_set():
                 # Take no message before the database answers: one taken now could only be given back.
@@ -134,6 +137,9 @@ class Consumer:
                         queue = await self.declare(channel)
                         backoff = 0.2
                         log.info("consumer ready", queue=self.names.main, types=sorted(self.handlers))
+                        if connected_before:  # the first connection is no reconnect
+                            metrics.BROKER_RECONNECTS.labels("consumer").inc()
+                        connected_before = True
                         lost = asyncio.Event()
                         connection.close_callbacks.add(lambda *_: lost.set())
                         await self._consume(queue, channel, stop, lost=lost.wait())
@@ -195,6 +201,7 @@ class Consumer:
             await self._park(message, channel, f"no handler for {event.type}", attempt)
             return
         loop = asyncio.get_running_loop()
+        started = time.perf_counter()
         try:
             applied = await loop.run_in_executor(self._db, self._apply_in_thread, event, handler)
         except Exception as exc:  # noqa: BLE001 - every failure is retried, then parked, and logged either way
@@ -209,8 +216,13 @@ class Consumer:
                 await self._park(message, channel, repr(exc), attempt)
             else:
                 await self._retry(message, channel, attempt)
+                metrics.EVENTS_RETRIED.labels(event.type).inc()
             return
         await message.ack()
+        metrics.HANDLER_LATENCY.labels(event.type).observe(time.perf_counter() - started)
+        metrics.EVENTS_HANDLED.labels(event.type).inc()
+        if not applied:
+            metrics.INBOX_DUPLICATES.labels(event.type).inc()
         self.handled += 1
         log.info("event handled" if applied else "event already handled", event_type=event.type,
                  event_id=event.id, correlation_id=event.correlationid)
@@ -257,6 +269,7 @@ class Consumer:
             routing_key=self.names.dead, mandatory=False)
         await message.ack()
         self.parked += 1
+        metrics.EVENTS_PARKED.labels(message.type or "<invalid>").inc()
 
 
 def _copy(message, headers: dict) -> aio_pika.Message:

@@ -19,6 +19,7 @@ import aio_pika
 from django.db import close_old_connections, connection, connections, transaction
 from django.utils import timezone
 
+from shopkit import metrics
 from shopkit.envelope import CONTENT_TYPE
 from shopkit.logging import get_logger
 from shopkit.messaging.config import EXCHANGE, outbox_settings, rabbitmq_url
@@ -62,6 +63,7 @@ class Relay:
         await self._run_db(ensure_lease)
         self._loop.add_reader(sock.fileno(), self._on_doorbell, sock)
         backoff = 0.2
+        connected_before = False
         try:
             while not stop.is_set():
                 try:
@@ -72,6 +74,9 @@ class Relay:
                     backoff = min(backoff * 2, 5.0)
                     continue
                 log.info("relay connected")
+                if connected_before:  # the first connection is no reconnect
+                    metrics.BROKER_RECONNECTS.labels("relay").inc()
+                connected_before = True
                 try:
                     async with connection_:
                         channel = await connection_.channel(publisher_confirms=True)
@@ -195,6 +200,8 @@ class Relay:
         if failures:
             raise PublishFailed(f"{len(failures)} of {len(rows)} not confirmed: {failures[0]!r}")
         # Unroutable messages are confirmed too: an event nobody subscribes to yet is not an error.
+        for row in rows:
+            metrics.EVENTS_PUBLISHED.labels(row.event_type).inc()
 
     # --- the doorbell -------------------------------------------------------------------------------------
     def _open_doorbell(self):

@@ -58,3 +58,8 @@ class Numbers(ListAPIView):
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(page)
+
+
+def crash(request):
+    """An unexpected exception: the service answers 500 (and the metrics count it)."""
+    raise RuntimeError("an unexpected failure")
