@@ -14,7 +14,7 @@ TEST_DATA := $(or $(TMPDIR),/tmp)/shop-test-$(RUN)
 SERVICES := identity product order email
 
 .PHONY: help up down test deps system-deps frontend-deps test-shopkit test-services test-frontend test-deploy \
-        test-e2e test-compose compose-env $(addprefix test-,$(SERVICES)) test-kubernetes bench clean
+        test-prometheus test-e2e test-compose compose-env $(addprefix test-,$(SERVICES)) test-kubernetes bench clean
 
 help:
 	@echo "make up     install what is missing, build, migrate, seed and run the whole shop"
@@ -47,7 +47,8 @@ frontend-deps: frontend/node_modules/.package-lock.json
 
 # --- tests --------------------------------------------------------------------------------------------
 test: deps system-deps frontend-deps
-	@$(MAKE) --no-print-directory test-shopkit test-services test-frontend test-deploy test-e2e test-kubernetes test-compose RUN=$(RUN)
+	@$(MAKE) --no-print-directory test-shopkit test-services test-frontend test-deploy test-prometheus test-e2e \
+		test-kubernetes test-compose RUN=$(RUN)
 	@echo "make test: every suite passed"
 
 test-shopkit: deps
@@ -76,6 +77,12 @@ test-frontend: frontend-deps
 test-deploy: deps system-deps
 	python3 deploy/generate.py --check
 	$(PYTEST) -q -p no:logging deploy/local/tests deploy/containers/tests
+
+# The alert rules' unit tests (deploy/prometheus/alerts_test.yml) and the Grafana dashboard's structure.
+test-prometheus: deps system-deps
+	promtool check rules deploy/prometheus/alerts.yml
+	cd deploy/prometheus && promtool test rules alerts_test.yml
+	$(PYTEST) -q -p no:logging deploy/grafana/tests
 
 test-e2e: deps system-deps frontend-deps
 	python3 deploy/local/up.py --install-only

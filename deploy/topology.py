@@ -38,6 +38,7 @@ class Kind:
     stop_grace_seconds: int
     needs: tuple[str, ...]
     scalable: bool
+    local_port_offset: int | None = None  # a worker's port under `make up`: base + this + the service's offset
 
     def argv(self, port: int | None = None) -> list[str]:
         """The command with ``{port}`` filled in."""
@@ -83,6 +84,10 @@ class Service:
     def process(self, kind: str) -> Process | None:
         return next((p for p in self.processes if p.kind.name == kind), None)
 
+    def local_worker_port(self, kind: Kind, port_base: int = LOCAL_PORT_BASE) -> int:
+        """The health and metrics port `make up` gives this service's worker of ``kind``."""
+        return port_base + kind.local_port_offset + self.offset
+
     def local_web_ports(self, port_base: int = LOCAL_PORT_BASE) -> list[int]:
         """The ports of the gunicorn masters `make up` runs for this service."""
         return [port_base + self.offset + 10 * i for i in range(self.local_web_instances)]
@@ -96,6 +101,7 @@ class Topology:
     broker: dict
     mailbox: dict
     databases: dict[str, dict]
+    monitoring: dict = field(default_factory=dict)
 
     def service(self, name: str) -> Service:
         for service in self.services:
@@ -106,6 +112,16 @@ class Topology:
     @property
     def processes(self) -> list[Process]:
         return [p for s in self.services for p in s.processes]
+
+    def local_port_offsets(self) -> list[int]:
+        """Every port offset from SHOP_PORT_BASE that `make up` listens on for the shop's processes and monitoring
+        (the gateway's, the sink's and the mailbox's come from their own settings)."""
+        found = [port - LOCAL_PORT_BASE for s in self.services for port in s.local_web_ports()]
+        found += [s.local_worker_port(p.kind) - LOCAL_PORT_BASE for s in self.services for p in s.processes
+                  if p.kind.name != "web"]
+        found += [self.monitoring[k] for k in ("local_prometheus_offset", "local_nginx_status_offset",
+                                               "local_nginx_exporter_offset") if k in self.monitoring]
+        return found
 
 
 def load(path: Path = TOPOLOGY_FILE) -> Topology:
@@ -123,8 +139,12 @@ def load(path: Path = TOPOLOGY_FILE) -> Topology:
     for service in services:
         if service.database not in databases:
             raise TopologyError(f"services.{service.name}: database {service.database!r} is not under [databases]")
-    return Topology(kinds=kinds, services=services, gateway=dict(raw["gateway"]), broker=dict(raw["broker"]),
-                    mailbox=dict(raw["mailbox"]), databases=databases)
+    topology = Topology(kinds=kinds, services=services, gateway=dict(raw["gateway"]), broker=dict(raw["broker"]),
+                        mailbox=dict(raw["mailbox"]), databases=databases, monitoring=dict(raw.get("monitoring", {})))
+    offsets = topology.local_port_offsets()
+    if len(set(offsets)) != len(offsets):
+        raise TopologyError(f"two processes would share a local port (offsets from SHOP_PORT_BASE: {sorted(offsets)})")
+    return topology
 
 
 def _kind(name: str, entry: dict) -> Kind:
@@ -135,6 +155,8 @@ def _kind(name: str, entry: dict) -> Kind:
         raise TopologyError(f"kinds.{name}: a log probe needs ready_log")
     if name != "web" and not entry.get("health_port"):
         raise TopologyError(f"kinds.{name}: a worker kind needs a health_port for containers")
+    if name != "web" and entry.get("local_port_offset") is None:
+        raise TopologyError(f"kinds.{name}: a worker kind needs a local_port_offset for `make up`")
     needs = tuple(entry.get("needs", ()))
     unknown = set(needs) - set(NEEDS)
     if unknown:
@@ -142,7 +164,7 @@ def _kind(name: str, entry: dict) -> Kind:
     return Kind(name=name, command=tuple(entry["command"]), probe=probe, ready_log=entry.get("ready_log", ""),
                 health_port=entry.get("health_port"), stop_signal=entry.get("stop_signal", "TERM"),
                 stop_grace_seconds=int(entry.get("stop_grace_seconds", 10)), needs=needs,
-                scalable=bool(entry.get("scalable", False)))
+                scalable=bool(entry.get("scalable", False)), local_port_offset=entry.get("local_port_offset"))
 
 
 def _service(name: str, entry: dict, kinds: dict[str, Kind]) -> Service:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Install the Debian packages the shop and its tests need (nginx, chromium, openssl; podman and docker-compose
-# for the compose test) when they are missing.
+# Install the Debian packages the shop and its tests need (nginx, chromium, openssl; Prometheus and its nginx
+# exporter; podman and docker-compose for the compose test) when they are missing.
 set -euo pipefail
 
 need=()
@@ -8,6 +8,8 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
+[ -x /usr/bin/prometheus ] && [ -x /usr/bin/promtool ] || need+=(prometheus)
+[ -x /usr/bin/prometheus-nginx-exporter ] || need+=(prometheus-nginx-exporter)
 # the compose test (tests/compose/run.py): podman with runc (crun fails on the CI machines), its network stack,
 # Debian's docker-compose 1.29 (honours service_healthy) and debootstrap for the base image
 for tool in podman runc netavark aardvark-dns iptables docker-compose debootstrap; do

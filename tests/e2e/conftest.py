@@ -42,12 +42,12 @@ def _free(port: int) -> bool:
 
 
 def _pick_port_base() -> int:
-    """A base whose every derived port is free: the web instances of deploy/topology.toml, and the sink, mailbox,
+    """A base whose every derived port is free: the processes and monitoring of deploy/topology.toml, and the sink, mailbox,
     HTTPS and HTTP ports set below."""
-    webs = [port - topology.LOCAL_PORT_BASE for s in topology.load().services for port in s.local_web_ports()]
+    taken = topology.load().local_port_offsets()
     for _ in range(200):
         base = random.randrange(20000, 60000, 100)
-        if all(_free(base + offset) for offset in (*webs, 25, 26, 43, 80)):
+        if all(_free(base + offset) for offset in (*taken, 25, 26, 43, 80)):
             return base
     raise RuntimeError("no free block of ports found")
 

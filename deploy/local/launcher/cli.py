@@ -11,6 +11,7 @@ from . import processes
 from .config import REPO, VENV, Config, SetupError
 from .databases import declare_topology, prepare_databases
 from .gateway import check_gateway_config, nginx_binary, spa_root, write_gateway
+from .monitoring import enable_rabbitmq_plugins, nginx_exporter_binary, prometheus_binary, write_prometheus_config
 from .install import ensure_frontend, ensure_gateway_assets, ensure_virtualenv, install_system_packages
 from .progress import Progress
 from .rabbitmq import ensure_rabbitmq
@@ -63,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if not nginx_binary():
             raise SetupError("nginx is not installed (run without --no-install, or apt-get install nginx)")
+        if not (prometheus_binary() and nginx_exporter_binary()):
+            raise SetupError("Prometheus or its nginx exporter is not installed (run without --no-install, or "
+                             "apt-get install prometheus prometheus-nginx-exporter)")
         for tool in ("supervisord", "supervisorctl", "gunicorn"):
             if not (VENV / "bin" / tool).exists():
                 raise SetupError(f"{VENV}/bin/{tool} is missing (run without --no-install)")
@@ -74,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
             write_gateway(cfg, cert, key)
             check_gateway_config(cfg)
             render_supervisor(cfg, table)
-            progress.note(f"{cfg.gateway_dir / 'nginx.conf'}, {cfg.supervisor_conf}")
+            prometheus_conf = write_prometheus_config(cfg)
+            progress.note(f"{cfg.gateway_dir / 'nginx.conf'}, {cfg.supervisor_conf}, {prometheus_conf}")
             if spa_root() != REPO / "frontend" / "dist":
                 progress.note("frontend/dist is missing: / shows a placeholder page")
         if args.render_only:
@@ -85,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             broker = pool.submit(ensure_rabbitmq, cfg, progress)
             prepare_databases(cfg, progress)
             broker.result()
+        enable_rabbitmq_plugins(cfg, progress)
         declare_topology(cfg, progress)
         return Launcher(cfg, table, progress).run()
     except SetupError as exc:

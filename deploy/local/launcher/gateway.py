@@ -18,6 +18,7 @@ from pathlib import Path
 import topology
 
 from .config import NGINX_DIR, REPO, Config, SetupError
+from .monitoring import nginx_status_port
 from .render import render
 
 # a failed backend is skipped for two seconds; the next one gets the retry (proxy_next_upstream in the template)
@@ -56,6 +57,8 @@ def render_config(values: dict, shop: topology.Topology, servers: dict[str, list
     """Every file of the gateway's config, file name → text: deploy/nginx/'s templates (nginx.conf.template,
     *.conf, mime.types) filled with ``values`` plus UPSTREAMS and SCHEMA_SERVICES, which follow from ``shop``.
     A placeholder without a value raises SetupError."""
+    # the stub_status listener: loopback on the topology's port unless the caller places it (make up: base-derived)
+    values = {"NGINX_STATUS_LISTEN": f"127.0.0.1:{shop.monitoring['nginx_status_port']}", **values}
     values = {**values, "UPSTREAMS": upstreams(shop, servers, options),
               "SCHEMA_SERVICES": "|".join(s.name for s in shop.services)}
     files = {}
@@ -128,6 +131,7 @@ def local_values(cfg: Config, cert: Path, key: Path) -> dict:
         "SPA_ROOT": spa_root(),
         "CSP_SPA": CSP_SPA,
         "CSP_DOCS": CSP_DOCS,
+        "NGINX_STATUS_LISTEN": f"127.0.0.1:{nginx_status_port(cfg)}",
     }
 
 

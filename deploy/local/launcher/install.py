@@ -11,6 +11,7 @@ from pathlib import Path
 from .commands import run
 from .config import NGINX_DIR, REPO, VENV, SetupError
 from .gateway import nginx_binary
+from .monitoring import nginx_exporter_binary, prometheus_binary
 from .progress import Progress
 
 
@@ -37,7 +38,7 @@ def apt_install(packages: list[str]) -> None:
     try:
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         run(["apt-get", "update", "-qq"], env=env, what="apt-get update")
-        run(["apt-get", "install", "-y", "-qq", *packages], env=env, what=f"apt-get install {' '.join(packages)}")
+        run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages], env=env, what=f"apt-get install {' '.join(packages)}")
     finally:
         if made_policy:
             policy.unlink(missing_ok=True)
@@ -51,6 +52,10 @@ def install_system_packages(progress: Progress) -> None:
         missing += ["nodejs", "npm"]
     if not shutil.which("openssl"):
         missing.append("openssl")
+    if not prometheus_binary():
+        missing.append("prometheus")
+    if not nginx_exporter_binary():
+        missing.append("prometheus-nginx-exporter")
     if missing:
         with progress.step(f"Installing system packages: {' '.join(missing)}"):
             apt_install(missing)

@@ -75,8 +75,9 @@ def down(cfg: Config) -> int:
 def check_ports_free(cfg: Config, table: list[Program]) -> None:
     wanted = {cfg.http_port: "SHOP_HTTP_PORT", cfg.https_port: "SHOP_HTTPS_PORT"}
     for program in table:
-        if program.ready_port:
-            wanted[program.ready_port] = f"{program.name} (SHOP_PORT_BASE)"
+        for port in (program.ready_port, program.port):
+            if port:
+                wanted[port] = f"{program.name} (SHOP_PORT_BASE)"
     if any(p.name == "smtp-sink" for p in table):
         wanted[cfg.smtp_port] = "SHOP_SMTP_PORT"
         wanted[cfg.mailbox_port] = "SHOP_MAILBOX_PORT"

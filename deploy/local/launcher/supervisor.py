@@ -2,26 +2,28 @@
 
 Each service runs its process kinds (web, consumer, relay, sender) with the kind's command; the web kind runs
 once per local web instance (SHOP_PORT_BASE + offset, +10 per further instance), bound to the loopback. Besides
-them the SMTP sink (when EMAIL_HOST is unset) and the gateway. Every program is started through
+them the SMTP sink (when EMAIL_HOST is unset), the gateway, and monitoring: Prometheus and the gateway's exporter
+(monitoring.py). Each worker answers /metrics on its own loopback port (SHOP_HEALTH_PORT, from the topology). Every program is started through
 processes.py, which leaves a pid record in $SHOP_DATA_DIR/run/pids/ (see there).
 """
 from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import topology
 
-from . import processes
+from . import monitoring, processes
 from .config import LOCAL_DIR, REPO, VENV, Config
 from .gateway import nginx_command
 from .render import render
 
 # start order: consumers first (their queues fill while the rest starts), the sink before the sender needs it,
 # the relays once the web processes run, the gateway last; an unknown kind starts with the relays
-PRIORITY = {"smtp-sink": 50, "consumer": 100, "web": 200, "relay": 300, "sender": 300, "gateway": 400}
+PRIORITY = {"smtp-sink": 50, "consumer": 100, "web": 200, "relay": 300, "sender": 300, "gateway": 400,
+            "nginx-exporter": 450, "prometheus": 450}
 OTHER_PRIORITY = 300
 LOOPBACK = "127.0.0.1"
 
@@ -38,6 +40,8 @@ class Program:
     ready_port: int | None = None  # answers GET /readyz when ready
     ready_log: str = ""  # or prints this into its log when ready
     group: str = ""  # the supervisor group it belongs to (a service's web instances)
+    port: int | None = None  # a port it listens on (checked free before starting), when not ready_port
+    environment: dict[str, str] = field(default_factory=dict)  # besides the shop's common environment
 
 
 def local_argv(kind: topology.Kind, port: int | None) -> list[str]:
@@ -66,8 +70,11 @@ def service_programs(cfg: Config, service: topology.Service) -> list[Program]:
                                      ready_port=port if kind.probe == "http" else None, ready_log=kind.ready_log,
                                      group=process.name, **common))
         else:
+            port = service.local_worker_port(kind, cfg.port_base)
             table.append(Program(process.name, local_argv(kind, None),
-                                 ready_log=kind.ready_log if kind.probe == "log" else "", **common))
+                                 ready_log=kind.ready_log if kind.probe == "log" else "", port=port,
+                                 environment={"SHOP_HEALTH_PORT": str(port), "SHOP_HEALTH_HOST": LOOPBACK},
+                                 **common))
     return table
 
 
@@ -83,7 +90,12 @@ def programs(cfg: Config) -> list[Program]:
         table.append(Program("smtp-sink", [python, "manage.py", "smtp_sink", "--port", str(cfg.smtp_port),
                                            "--maildir", str(cfg.maildir), "--http-port", str(cfg.mailbox_port)],
                              email, priority=PRIORITY["smtp-sink"]))
-    table.append(Program("gateway", nginx_command(cfg), REPO, priority=PRIORITY["gateway"], stopsignal="QUIT"))
+    table.append(Program("gateway", nginx_command(cfg), REPO, priority=PRIORITY["gateway"], stopsignal="QUIT",
+                         port=monitoring.nginx_status_port(cfg)))
+    table.append(Program("nginx-exporter", monitoring.nginx_exporter_command(cfg), REPO,
+                         priority=PRIORITY["nginx-exporter"], port=monitoring.nginx_exporter_port(cfg)))
+    table.append(Program("prometheus", monitoring.prometheus_command(cfg), REPO, priority=PRIORITY["prometheus"],
+                         ready_log=monitoring.PROMETHEUS_READY_LOG, port=monitoring.prometheus_port(cfg)))
     return table
 
 
@@ -110,7 +122,8 @@ def render_supervisor(cfg: Config, table: list[Program]) -> Path:
             **common, "NAME": program.name,
             "COMMAND": " ".join(_supervisor_quote(p) for p in recorded_command(cfg, program)),
             "DIRECTORY": program.directory, "PRIORITY": program.priority, "STARTSECS": program.startsecs,
-            "STOPSIGNAL": program.stopsignal, "STOPWAITSECS": program.stopwaitsecs})
+            "STOPSIGNAL": program.stopsignal, "STOPWAITSECS": program.stopwaitsecs,
+            "ENVIRONMENT": "".join(f',{k}="{v}"' for k, v in program.environment.items())})
         if program.group:
             groups.setdefault(program.group, []).append(program)
     # `supervisorctl stop product-web:*` stops every web process of a service at once
