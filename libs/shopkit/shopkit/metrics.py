@@ -1,7 +1,8 @@
 """The shop's Prometheus metrics, defined once: the families, the HTTP middleware, scrape-time collectors, `/metrics`.
 
-Every process of every service exposes the same families; Prometheus adds the `service` and `kind` labels from its
-scrape targets (deploy/prometheus/), so the counters here carry only what varies inside one process.
+Every process of every service exposes the same families; Prometheus adds the `service`, `kind` and `process`
+labels from its scrape targets (deploy/local/launcher/monitoring.py), so the counters here carry only what varies
+inside one process, and never a label of those names.
 
 - Web processes (gunicorn, several worker processes per master) count in multiprocess mode: `gunicorn_conf` gives
   each master its own ``PROMETHEUS_MULTIPROC_DIR`` before any worker imports this module, and marks dead workers.
@@ -48,11 +49,12 @@ INBOX_DUPLICATES = Counter("shop_inbox_duplicates_total", "Redelivered events th
 HANDLER_LATENCY = Histogram("shop_event_handler_duration_seconds", "Time to apply one event, transaction included",
                             ["type"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0))
 BROKER_RECONNECTS = Counter("shop_broker_reconnects_total",
-                            "Connections to the broker opened after the first (the broker went away)", ["process"])
+                            "Connections to the broker opened after the first (the broker went away)")
 
 # --- email ---------------------------------------------------------------------------------------------------------
-EMAILS_SENT = Counter("shop_emails_sent_total", "Emails the SMTP server accepted", ["kind"])
-EMAILS_FAILED = Counter("shop_emails_failed_total", "Emails given up on (refused, or out of attempts)", ["kind"])
+EMAILS_SENT = Counter("shop_emails_sent_total", "Emails the SMTP server accepted", ["email_kind"])
+EMAILS_FAILED = Counter("shop_emails_failed_total", "Emails given up on (refused, or out of attempts)",
+                        ["email_kind"])
 SMTP_LATENCY = Histogram("shop_smtp_send_duration_seconds", "Time to hand one email to the SMTP server",
                          buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0))
 

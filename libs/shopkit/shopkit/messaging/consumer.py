@@ -138,7 +138,7 @@ class Consumer:
                         backoff = 0.2
                         log.info("consumer ready", queue=self.names.main, types=sorted(self.handlers))
                         if connected_before:  # the first connection is no reconnect
-                            metrics.BROKER_RECONNECTS.labels("consumer").inc()
+                            metrics.BROKER_RECONNECTS.inc()
                         connected_before = True
                         lost = asyncio.Event()
                         connection.close_callbacks.add(lambda *_: lost.set())

@@ -75,7 +75,7 @@ class Relay:
                     continue
                 log.info("relay connected")
                 if connected_before:  # the first connection is no reconnect
-                    metrics.BROKER_RECONNECTS.labels("relay").inc()
+                    metrics.BROKER_RECONNECTS.inc()
                 connected_before = True
                 try:
                     async with connection_:
