@@ -62,6 +62,17 @@ SMTP_LATENCY = Histogram("shop_smtp_send_duration_seconds", "Time to hand one em
 ORDER_CONFIRMATION = Histogram("shop_order_confirmation_seconds", "From an order placed to it confirmed",
                                buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0))
 
+
+
+def start_at_zero(counters: Iterable[Counter], values: Iterable[str]) -> None:
+    """Create each labelled series at 0 (one label): a parked or failed kind shows as 0 before its first one, so
+    dashboards and increase() see it from the start, not only after it happened."""
+    values = list(values)
+    for counter in counters:
+        for value in values:
+            counter.labels(value)
+
+
 # --- scrape-time collectors --------------------------------------------------------------------------------------------
 ScrapeCollector = Callable[[], Iterable[Metric]]
 _scrape_collectors: dict[str, ScrapeCollector] = {}

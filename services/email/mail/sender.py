@@ -55,6 +55,7 @@ class Sender:
         self.server_retry_max_seconds = server_retry_max_seconds or conf["SERVER_RETRY_MAX_SECONDS"]
         self.server_retry_seconds = self.poll_seconds
         self.server_down = False
+        metrics.start_at_zero((metrics.EMAILS_SENT, metrics.EMAILS_FAILED), constants.KINDS)
         self.sent = 0
         self.failed = 0
         self.ready = threading.Event()  # set once the loop runs (shopkit.testing.running waits for it)

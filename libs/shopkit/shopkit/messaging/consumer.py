@@ -92,6 +92,8 @@ class Consumer:
         self.handled = 0
         self.parked = 0
         self.database_waits = 0  # looks at a database that did not answer
+        metrics.start_at_zero((metrics.EVENTS_HANDLED, metrics.EVENTS_RETRIED, metrics.EVENTS_PARKED,
+                               metrics.INBOX_DUPLICATES), self.handlers)
         self.ready = threading.Event()  # set once the topology is declared and consuming has begun
         self._db = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="consumer-db")
 
