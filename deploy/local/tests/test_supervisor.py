@@ -29,7 +29,7 @@ def _by_name(table):
 def test_every_process_kind_of_every_service_is_a_program(monkeypatch, tmp_path):
     cfg = config(monkeypatch, tmp_path)
     names = set(_by_name(programs(cfg)))
-    expected = {"gateway", "smtp-sink"}
+    expected = {"gateway", "smtp-sink", "prometheus", "nginx-exporter"}
     for service in topology.load().services:
         for process in service.processes:
             if process.kind.name == "web":
