@@ -187,7 +187,7 @@ def outbox_backlog() -> Iterable[Metric]:
 
 
 # --- the workers' endpoint -----------------------------------------------------------------------------------------------
-def start_worker_server(process: str):
+def start_worker_server():
     """Serve this worker's `/metrics` on ``SHOP_HEALTH_PORT`` when it is set (`make up` and containers set it);
     returns the server, or None."""
     from prometheus_client import start_http_server
@@ -199,5 +199,5 @@ def start_worker_server(process: str):
         return None
     host = os.environ.get("SHOP_HEALTH_HOST", "0.0.0.0")
     server, _thread = start_http_server(port, addr=host, registry=registry(scrape_time=False))
-    log.info("metrics endpoint listening", port=port, process=process)
+    log.info("metrics endpoint listening", port=port)
     return server

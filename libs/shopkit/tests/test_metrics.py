@@ -2,7 +2,14 @@
 the pipeline's counters moving against the real broker, and gunicorn's per-master multiprocess folder."""
 import importlib
 import os
+import signal
+import socket
+import subprocess
+import sys
+import urllib.error
+import urllib.request
 from datetime import timedelta
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -127,5 +134,81 @@ def test_gunicorn_gives_each_master_its_own_emptied_folder_and_forgets_dead_work
         conf.child_exit(server=None, worker=SimpleNamespace(pid=77))
         assert sorted(p.name for p in folder.iterdir()) == ["counter_77.db"]  # counts stay, live gauges go
     finally:
-        monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)  # set by on_starting itself, not through monkeypatch
         importlib.reload(shopkit.gunicorn_conf)
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def test_under_gunicorn_metrics_adds_up_every_worker_and_keeps_a_dead_workers_counts(tmp_path):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "SHOP_DATA_DIR": str(tmp_path), "SHOP_WEB_WORKERS": "3", "SHOP_PROCESS_NAME": "kit-web",
+           "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    folder = tmp_path / "run" / "metrics" / "kit-web"
+    gunicorn = subprocess.Popen([sys.executable, "-m", "gunicorn", "tests.wsgi:application", "--config",
+                                 "python:shopkit.gunicorn_conf", "--bind", f"127.0.0.1:{port}"],
+                                cwd=Path(__file__).resolve().parents[1], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        def healthz_count() -> float:
+            status, text = _get(f"{url}/metrics")
+            assert status == 200
+            return sum(s.value for f in text_string_to_metric_families(text) for s in f.samples
+                       if s.name == "shop_http_requests_total" and s.labels["route"] == "/healthz")
+
+        def answers() -> bool:
+            try:
+                return _get(f"{url}/healthz")[0] == 200
+            except OSError:
+                return False
+        wait_until(answers, timeout=60, what="gunicorn to answer")
+        # a worker still starting may finish a request the client gave up on: count from a quiet moment
+        wait_until(lambda: healthz_count() == healthz_count(), timeout=30, what="a stable count")
+        before = healthz_count()
+        for _ in range(40):
+            assert _get(f"{url}/healthz")[0] == 200
+        # whichever worker answered each request, and whichever answers the scrape, the sum is the same
+        assert healthz_count() == before + 40
+        pids = {int(p.stem.rsplit("_", 1)[1]) for p in folder.glob("counter_*.db")}
+        assert pids, "the workers count in files in the master's own folder"
+        for pid in pids:  # the workers die (gunicorn starts new ones): what they counted stays
+            os.kill(pid, signal.SIGKILL)
+        wait_until(answers, timeout=60, what="new workers to answer")  # the listening socket is the master's
+        assert healthz_count() == before + 40 + 1
+    finally:
+        os.killpg(gunicorn.pid, signal.SIGTERM)
+        gunicorn.wait(timeout=30)
+
+
+def test_a_worker_serves_its_own_counters_on_its_health_port(monkeypatch):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("SHOP_HEALTH_PORT", str(port))
+    monkeypatch.setenv("SHOP_HEALTH_HOST", "127.0.0.1")
+    metrics.EVENTS_PUBLISHED.labels("worker.test").inc()
+    server = metrics.start_worker_server()
+    try:
+        status, text = _get(f"http://127.0.0.1:{port}/metrics")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert status == 200
+    samples = {(s.name, s.labels.get("type")): s.value for f in text_string_to_metric_families(text) for s in f.samples}
+    assert samples[("shop_events_published_total", "worker.test")] >= 1
+    assert "shop_outbox_pending" not in {name for name, _ in samples}  # the web processes read the outbox
+
+
+def test_no_health_port_no_server(monkeypatch):
+    monkeypatch.delenv("SHOP_HEALTH_PORT", raising=False)
+    assert metrics.start_worker_server() is None
