@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 
 from .config import REPO, VENV, Config
+from .monitoring import prometheus_port
 from .rabbitmq import management_url
 
 
@@ -14,6 +15,7 @@ def urls(cfg: Config) -> dict:
     if cfg.uses_local_sink:
         found["mailbox"] = f"http://127.0.0.1:{cfg.mailbox_port}/"
         found["maildir"] = str(cfg.maildir)
+    found["prometheus"] = f"http://127.0.0.1:{prometheus_port(cfg)}/"
     management = management_url(cfg)
     if management:
         found["rabbitmq_management"] = management
@@ -34,6 +36,7 @@ def print_banner(cfg: Config, found: dict) -> None:
         lines.append(f"  Email           sent to {cfg.email_host}:{cfg.email_port}")
     if "rabbitmq_management" in found:
         lines.append(f"  RabbitMQ UI     {found['rabbitmq_management']}")
+    lines.append(f"  Prometheus      {found['prometheus']}   (alerts: {found['prometheus']}alerts)")
     lines += [
         f"  Staff login     {cfg.admin_email} / {password}",
         f"  Data and logs   {cfg.data_dir}  (logs in {cfg.log_dir})",
