@@ -200,6 +200,7 @@ def test_a_worker_serves_its_own_counters_on_its_health_port(monkeypatch):
     server = metrics.start_worker_server()
     try:
         status, text = _get(f"http://127.0.0.1:{port}/metrics")
+        assert [_get(f"http://127.0.0.1:{port}{path}")[0] for path in ("/healthz", "/readyz", "/")] == [404] * 3
     finally:
         server.shutdown()
         server.server_close()
