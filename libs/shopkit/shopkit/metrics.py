@@ -172,13 +172,11 @@ class MetricsMiddleware:
 # --- the outbox's backlog, read at scrape time -------------------------------------------------------------------------
 def outbox_backlog() -> Iterable[Metric]:
     """Events committed but not yet published, and the age of the oldest: the pipeline's lag on the write side."""
-    from django.db import close_old_connections
     from django.db.models import Count, Min
     from django.utils import timezone
 
     from shopkit.messaging.models import OutboxMessage
 
-    close_old_connections()
     found = OutboxMessage.objects.filter(sent_at__isnull=True).aggregate(pending=Count("id"), oldest=Min("created_at"))
     pending = GaugeMetricFamily("shop_outbox_pending", "Events in the outbox not yet published")
     pending.add_metric([], found["pending"])

@@ -1,5 +1,4 @@
 """Orders by status and the age of the oldest pending one, read from the database at every scrape of `/metrics`."""
-from django.db import close_old_connections
 from django.db.models import Count, Min
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
@@ -9,7 +8,6 @@ from orders.models import Order
 
 
 def orders_by_status():
-    close_old_connections()
     counts = dict(Order.objects.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     by_status = GaugeMetricFamily("shop_orders", "Orders by status", labels=["status"])
     for status in constants.STATUSES:  # every status, zero included: a panel or an alert never sees a gap
