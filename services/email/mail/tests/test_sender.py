@@ -257,3 +257,27 @@ def test_two_senders_side_by_side_send_each_message_once(smtp_server, fast_retri
     assert sorted(r[0] for r, _ in smtp_server.received) == sorted(addresses)
     assert one.sent + other.sent == len(addresses)
     assert len(outcome_events(events.EMAIL_SENT)) == len(addresses)
+
+
+@pytest.mark.django_db
+def test_sent_and_failed_emails_and_smtp_latency_are_counted_by_kind(smtp_server):
+    from prometheus_client import REGISTRY
+
+    def value(name, **labels):
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    kind = constants.KIND_ORDER_SHIPPED
+    before = (value("shop_emails_sent_total", email_kind=kind), value("shop_emails_failed_total", email_kind=kind),
+              value("shop_smtp_send_duration_seconds_count"))
+    smtp_server.handler.refuse["nobody@example.com"] = "550 5.1.1 <nobody@example.com>: no such user"
+    queue(to="ada@example.com", order_id="m-1")
+    queue(to="grace@example.com", order_id="m-2")
+    queue(to="nobody@example.com", order_id="m-3")
+
+    Sender().send_due()
+
+    after = (value("shop_emails_sent_total", email_kind=kind), value("shop_emails_failed_total", email_kind=kind),
+             value("shop_smtp_send_duration_seconds_count"))
+    assert [a - b for a, b in zip(after, before)] == [2, 1, 2]  # latency: of the accepted ones
+    # every kind has its series from the start, at zero when nothing of it happened
+    assert REGISTRY.get_sample_value("shop_emails_failed_total", {"email_kind": constants.KIND_WELCOME}) is not None
