@@ -65,7 +65,6 @@ ORDER_CONFIRMATION = Histogram("shop_order_confirmation_seconds", "From an order
                                buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0))
 
 
-
 def start_at_zero(counters: Iterable[Counter], values: Iterable[str]) -> None:
     """Create each labelled series at 0 (one label): a parked or failed kind shows as 0 before its first one, so
     dashboards and increase() see it from the start, not only after it happened."""
@@ -111,11 +110,10 @@ def multiprocess_dir() -> str:
 def registry(*, scrape_time: bool) -> CollectorRegistry:
     """What one scrape of this process reads: every worker's files under gunicorn, else this process's own
     counters; plus the scrape-time collectors when asked (web processes)."""
+    found = CollectorRegistry()  # registering asks no collector for its metrics (auto_describe is off)
     if multiprocess_dir():
-        found = CollectorRegistry()
         MultiProcessCollector(found)
     else:
-        found = CollectorRegistry()
         found.register(_Default())
     if scrape_time:
         found.register(_ScrapeTime())
