@@ -7,18 +7,16 @@ inside one process, and never a label of those names.
 - Web processes (gunicorn, several worker processes per master) count in multiprocess mode: `gunicorn_conf` gives
   each master its own ``PROMETHEUS_MULTIPROC_DIR`` before any worker imports this module, and marks dead workers.
   Their `/metrics` (``shopkit.health``) merges every worker's files, plus the scrape-time collectors.
-- Workers (relay, consumer, sender) are one process each and count in memory; they serve `/metrics` (only) on
-  ``SHOP_HEALTH_PORT`` (``start_worker_server``).
+- Workers (relay, consumer, sender) are one process each and count in memory; their health endpoint on
+  ``SHOP_HEALTH_PORT`` (``shopkit.messaging.probes``) serves `/metrics` too.
 - Scrape-time collectors read the database when Prometheus asks (the outbox's backlog here; a service adds its
   own with ``register_scrape_collector``, e.g. orders by status), so no process has to keep a gauge up to date.
 """
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Callable, Iterable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -182,37 +180,3 @@ def outbox_backlog() -> Iterable[Metric]:
                             "Age of the oldest unpublished event in the outbox (0 when none waits)")
     age.add_metric([], (timezone.now() - found["oldest"]).total_seconds() if found["oldest"] else 0.0)
     return [pending, age]
-
-
-# --- the workers' endpoint -----------------------------------------------------------------------------------------------
-class _WorkerMetricsHandler(BaseHTTPRequestHandler):
-    """`GET /metrics` and nothing else: a probe of another path must not mistake the metrics for a health check."""
-
-    def do_GET(self):  # noqa: N802 - the name http.server calls
-        if self.path.split("?", 1)[0] != "/metrics":
-            self.send_error(404)
-            return
-        body, content_type = exposition(scrape_time=False)
-        self.send_response(200)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format, *args):  # noqa: A002 - a scrape every few seconds would flood the log
-        pass
-
-
-def start_worker_server() -> ThreadingHTTPServer | None:
-    """Serve this worker's `/metrics` on ``SHOP_HEALTH_PORT`` when it is set (`make up` and containers set it),
-    from a daemon thread; returns the server (``shutdown()`` and ``server_close()`` it), or None."""
-    from shopkit.conf import env_int
-
-    port = env_int("SHOP_HEALTH_PORT", 0)
-    if not port:
-        return None
-    server = ThreadingHTTPServer((os.environ.get("SHOP_HEALTH_HOST") or "0.0.0.0", port), _WorkerMetricsHandler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, name="metrics-server", daemon=True).start()
-    log.info("metrics endpoint listening", port=port)
-    return server

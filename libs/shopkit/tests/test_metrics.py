@@ -22,6 +22,8 @@ import shopkit.gunicorn_conf
 from shopkit import events, metrics
 from shopkit.envelope import build_event
 from shopkit.messaging.consumer import Consumer
+from shopkit.messaging.probes import HealthServer
+from shopkit.messaging.runtime import health_server
 from shopkit.messaging.models import OutboxMessage
 from shopkit.messaging.outbox import emit
 from shopkit.messaging.relay import Relay
@@ -99,8 +101,10 @@ def test_the_pipeline_counters_move(service, broker, settings):
     with running(Consumer()) as consumer, running(Relay()):
         register("ok")
         register("poison")
-        wait_until(lambda: notes("ok") == 1 and consumer.parked == 1)
-        duplicate = build_event(kind, {"user_id": "ok2", "email": "o@example.com", "name": "O"}, source="/shop/x")
+        wait_until(lambda: notes("ok") == 1, what="ok handled")
+        wait_until(lambda: consumer.parked == 1, what="poison parked")
+        duplicate = build_event(kind, {"user_id": "ok2", "email": "o@example.com", "name": "O"},
+                                source=f"/shop/{service}")
         handled = consumer.handled
         publish_raw(broker, duplicate.to_json(), kind, duplicate.id)
         publish_raw(broker, duplicate.to_json(), kind, duplicate.id)
@@ -190,26 +194,28 @@ def test_under_gunicorn_metrics_adds_up_every_worker_and_keeps_a_dead_workers_co
         gunicorn.wait(timeout=30)
 
 
-def test_a_worker_serves_its_own_counters_on_its_health_port(monkeypatch):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    monkeypatch.setenv("SHOP_HEALTH_PORT", str(port))
-    monkeypatch.setenv("SHOP_HEALTH_HOST", "127.0.0.1")
+def test_a_worker_serves_its_own_counters_on_its_health_endpoint():
     metrics.EVENTS_PUBLISHED.labels("worker.test").inc()
-    server = metrics.start_worker_server()
+    server = HealthServer(0, host="127.0.0.1").start()
     try:
-        status, text = _get(f"http://127.0.0.1:{port}/metrics")
-        assert [_get(f"http://127.0.0.1:{port}{path}")[0] for path in ("/healthz", "/readyz", "/")] == [404] * 3
+        status, text = _get(f"http://127.0.0.1:{server.port}/metrics")
+        assert _get(f"http://127.0.0.1:{server.port}/healthz")[0] == 200  # the probes answer as before
     finally:
-        server.shutdown()
-        server.server_close()
+        server.stop()
     assert status == 200
     samples = {(s.name, s.labels.get("type")): s.value for f in text_string_to_metric_families(text) for s in f.samples}
     assert samples[("shop_events_published_total", "worker.test")] >= 1
     assert "shop_outbox_pending" not in {name for name, _ in samples}  # the web processes read the outbox
 
 
-def test_no_health_port_no_server(monkeypatch):
-    monkeypatch.delenv("SHOP_HEALTH_PORT", raising=False)
-    assert metrics.start_worker_server() is None
+def test_the_health_endpoint_listens_where_shop_health_host_says(monkeypatch):
+    monkeypatch.setenv("SHOP_HEALTH_HOST", "127.0.0.1")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("SHOP_HEALTH_PORT", str(port))
+    server = health_server(None)
+    try:
+        assert server._httpd.server_address[0] == "127.0.0.1"
+    finally:
+        server._httpd.server_close()

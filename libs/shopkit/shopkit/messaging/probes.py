@@ -1,4 +1,4 @@
-"""The health endpoint of a worker process (consumer, relay, sender): `/healthz` and `/readyz` over plain HTTP.
+"""The health endpoint of a worker process (consumer, relay, sender): `/healthz`, `/readyz` and `/metrics`.
 
 Workers have no web server, yet containers and Kubernetes probe them like the web processes. When
 ``SHOP_HEALTH_PORT`` is set, ``shopkit.messaging.runtime.run_until_signalled`` starts this server in a thread
@@ -7,7 +7,8 @@ and beats its heartbeat from the worker's event loop:
 - ``GET /healthz`` 200 while the loop is alive (a heartbeat within ``SHOP_HEALTH_STALE_SECONDS``), else 503:
   a loop stuck in a blocking call is restarted by the orchestrator;
 - ``GET /readyz`` 200 when alive and the worker says it is ready (connected to the broker and running), else
-  503 with the reason.
+  503 with the reason;
+- ``GET /metrics`` the worker's Prometheus metrics (``shopkit.metrics``).
 """
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from shopkit import metrics
 
 HEARTBEAT_SECONDS = 1.0
 DEFAULT_STALE_SECONDS = 30.0
@@ -34,10 +37,15 @@ class HealthServer:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802 - the name http.server calls
-                status, body = server.answer(self.path.split("?", 1)[0])
-                payload = json.dumps(body).encode()
+                path = self.path.split("?", 1)[0]
+                if path == "/metrics":  # the worker's own counters, for Prometheus (shopkit.metrics)
+                    payload, content_type = metrics.exposition(scrape_time=False)
+                    status = 200
+                else:
+                    status, body = server.answer(path)
+                    payload, content_type = json.dumps(body).encode(), "application/json"
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(payload)))
                 self.send_header("Cache-Control", "no-store")
                 self.end_headers()

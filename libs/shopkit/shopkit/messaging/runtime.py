@@ -56,6 +56,7 @@ def health_server(ready: threading.Event | None) -> HealthServer | None:
     except ValueError:
         raise ImproperlyConfigured(f"environment variable SHOP_HEALTH_PORT must be a port, got {raw!r}") from None
     return HealthServer(port, ready=ready.is_set if ready is not None else None,
+                        host=os.environ.get("SHOP_HEALTH_HOST") or "0.0.0.0",  # `make up`: the loopback only
                         stale_after=env_float("SHOP_HEALTH_STALE_SECONDS", DEFAULT_STALE_SECONDS))
 
 
