@@ -110,9 +110,12 @@ test-compose: deps system-deps frontend-deps
 compose-env:
 	@python3 deploy/containers/compose_env.py
 
+# The load tools are installed here only: the test suites never need them.
 bench: deps
+	$(VENV)/bin/pip install -q locust py-spy
 	$(PY) bench/messaging/relay_bench.py
 	bash bench/product_list/run.sh
+	$(PY) bench/saga/saga_bench.py --profile 30 --locust 60
 
 clean:
 	rm -rf var $(VENV) frontend/node_modules frontend/dist
