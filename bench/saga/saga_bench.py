@@ -190,7 +190,14 @@ class Client:
             if self.conn is None:
                 self.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
             try:
-                self.conn.request(method, path, body=data, headers=headers)
+                try:
+                    self.conn.request(method, path, body=data, headers=headers)
+                except (BrokenPipeError, ConnectionResetError):
+                    # the gateway closed an idle keep-alive connection: nothing was received, so even a POST
+                    # may go again on a new one
+                    self.conn.close()
+                    self.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
+                    self.conn.request(method, path, body=data, headers=headers)
                 reply = self.conn.getresponse()
                 raw = reply.read()
                 if reply.getheader("Connection", "").lower() == "close":
