@@ -7,13 +7,24 @@ from __future__ import annotations
 
 import json
 import re
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "local"))  # the launcher: one Prometheus config
+
+from launcher.monitoring import RULES, scrape_config  # noqa: E402
 
 PYTHON_IMAGE = "shop-python:${SHOP_IMAGE_TAG:-dev}"
 GATEWAY_IMAGE = "shop-gateway:${SHOP_IMAGE_TAG:-dev}"
 # The official images (DESIGN §7); their major versions are pinned, the minor ones follow upstream.
 POSTGRES_IMAGE = "postgres:16"
 MARIADB_IMAGE = "mariadb:11"
-RABBITMQ_IMAGE = "rabbitmq:3-management"
+RABBITMQ_IMAGE = "rabbitmq:3-management"  # enables rabbitmq_prometheus (15692) by itself
+PROMETHEUS_IMAGE = "prom/prometheus:v2"
+NGINX_EXPORTER_IMAGE = "nginx/nginx-prometheus-exporter:1"
+GRAFANA_IMAGE = "grafana/grafana:11"
+PROMETHEUS_CONFIG = "deploy/containers/prometheus.yml"  # generated with compose.yaml, mounted read-only
+GRAFANA_PROVISIONING = "deploy/grafana/provisioning"
 BIND = "${SHOP_BIND_ADDRESS:-127.0.0.1}"
 DATA = "/var/lib/shop"  # SHOP_DATA_DIR in the Python image
 ENV_HINT = "run make compose-env to write .env first"
@@ -28,13 +39,15 @@ HEADER = """\
 #   docker compose up -d --scale product-web=3
 #
 # The gateway is published on ${SHOP_BIND_ADDRESS:-127.0.0.1}:80 and :443 (SHOP_HTTP_PORT, SHOP_HTTPS_PORT),
-# RabbitMQ's management UI on :15672 and the development mailbox on :8025. See README.md and
+# RabbitMQ's management UI on :15672, the development mailbox on :8025 and Prometheus on :9090;
+# `docker compose --profile monitoring up -d` adds Grafana on :3000. See README.md and
 # deploy/containers/README.md.
 """
 
 
 def render(topology) -> dict[str, str]:
-    return {"compose.yaml": HEADER + "\n" + to_yaml(document(topology)) + "\n"}
+    return {"compose.yaml": HEADER + "\n" + to_yaml(document(topology)) + "\n",
+            PROMETHEUS_CONFIG: PROMETHEUS_HEADER + prometheus_config(topology)}
 
 
 def secret_names(topology) -> list[str]:
@@ -44,7 +57,7 @@ def secret_names(topology) -> list[str]:
         names += [f"{service.name.upper()}_DB_PASSWORD", f"{service.name.upper()}_SECRET_KEY"]
     if any(s.database == "mariadb" for s in topology.services):
         names.append("MARIADB_ROOT_PASSWORD")
-    return [*names, "RABBITMQ_PASSWORD", "SHOP_ADMIN_PASSWORD"]
+    return [*names, "RABBITMQ_PASSWORD", "SHOP_ADMIN_PASSWORD", *monitoring_secret_names()]
 
 
 # --- the document ------------------------------------------------------------------------------------------
@@ -230,7 +243,8 @@ def gateway(topology) -> dict:
     return {"gateway": {
         "image": GATEWAY_IMAGE,
         "environment": {"SHOP_PUBLIC_URL": "${SHOP_PUBLIC_URL:-http://localhost}",
-                        **{f"SHOP_{s.name.upper()}_UPSTREAM": f"{s.name}-web:{s.port}" for s in topology.services}},
+                        **{f"SHOP_{s.name.upper()}_UPSTREAM": f"{s.name}-web:{s.port}" for s in topology.services},
+                        **gateway_status_environment(topology)},
         "ports": [f"{BIND}:${{SHOP_HTTP_PORT:-{gw['published_http_port']}}}:{gw['http_port']}",
                   f"{BIND}:${{SHOP_HTTPS_PORT:-{gw['published_https_port']}}}:{gw['https_port']}"],
         "depends_on": dict(webs),
@@ -242,9 +256,89 @@ def gateway(topology) -> dict:
 
 
 def document(topology) -> dict:
-    services = {**infrastructure(topology), **jobs(topology), **processes(topology), **gateway(topology)}
-    volumes = [database_host(s) for s in topology.services] + ["broker", "mailbox", "identity-keys"]
+    services = {**infrastructure(topology), **jobs(topology), **processes(topology), **gateway(topology),
+                **monitoring(topology)}
+    volumes = [database_host(s) for s in topology.services] + ["broker", "mailbox", "identity-keys"] \
+        + MONITORING_VOLUMES
     return {"services": services, "volumes": {name: None for name in volumes}}
+
+
+# --- monitoring: Prometheus, the gateway's nginx exporter, Grafana (profile "monitoring") -------------------
+PROMETHEUS_HEADER = """\
+# Prometheus's config for compose.yaml. GENERATED from deploy/topology.toml by `python3 deploy/generate.py`
+# (deploy/containers/compose.py, through deploy/local/launcher/monitoring.py's scrape_config, which renders
+# make up's too): edit those, not this file. JSON, which YAML reads.
+"""
+MONITORING_VOLUMES = ["prometheus", "grafana"]
+PROMETHEUS_RULES = "/etc/prometheus/alerts.yml"
+
+
+def monitoring_secret_names() -> list[str]:
+    return ["GRAFANA_ADMIN_PASSWORD"]  # Grafana's user `admin`
+
+
+def gateway_status_environment(topology) -> dict:
+    """nginx's stub_status on the compose network (never published) for the exporter container to read."""
+    return {"NGINX_STATUS_LISTEN": f"0.0.0.0:{topology.monitoring['nginx_status_port']}"}
+
+
+def prometheus_config(topology) -> str:
+    """Every process by its container name: by DNS (each replica) for a kind compose scales, else statically."""
+    static, dns = [], []
+    for service in topology.services:
+        for process in service.processes:
+            labels = {"service": service.name, "kind": process.kind.name, "process": process.name}
+            if process.kind.scalable or process.replicas > 1:
+                dns.append({"name": process.name, "port": process.port, "labels": labels})
+            else:
+                static.append({"targets": [f"{process.name}:{process.port}"], "labels": labels})
+    mon = topology.monitoring
+    return scrape_config(
+        topology, shop_targets=static, shop_dns=dns, rabbitmq=f"broker:{mon['rabbitmq_prometheus_port']}",
+        vhost="/", gateway_exporter=f"nginx-exporter:{mon['nginx_exporter_port']}",
+        prometheus=f"localhost:{mon['prometheus_port']}", rules=[PROMETHEUS_RULES], interval="15s",
+        environment="compose")
+
+
+def monitoring(topology) -> dict:
+    mon = topology.monitoring
+    port = mon["prometheus_port"]
+    return {
+        "nginx-exporter": {
+            "image": NGINX_EXPORTER_IMAGE,
+            # `--flag` suits both the official image's 1.x and Go-flag versions (Debian's 0.11)
+            "command": [f"--nginx.scrape-uri=http://gateway:{mon['nginx_status_port']}/stub_status",
+                        f"--web.listen-address=:{mon['nginx_exporter_port']}"],
+            "expose": [str(mon["nginx_exporter_port"])],
+            "depends_on": dict([healthy("gateway")]),
+            "restart": "unless-stopped",  # the image has no shell or HTTP client: Prometheus's `up` watches it
+        },
+        "prometheus": {
+            "image": PROMETHEUS_IMAGE,
+            "command": ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus",
+                        "--storage.tsdb.retention.time=15d", f"--web.listen-address=:{port}"],
+            "ports": [f"{BIND}:${{SHOP_PROMETHEUS_PORT:-{port}}}:{port}"],
+            "volumes": [f"./{PROMETHEUS_CONFIG}:/etc/prometheus/prometheus.yml:ro",
+                        f"./{RULES.relative_to(RULES.parents[2]).as_posix()}:{PROMETHEUS_RULES}:ro",
+                        "prometheus:/prometheus"],
+            "healthcheck": healthcheck(["CMD", "wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{port}/-/ready"],
+                                       start_period=30),
+            "restart": "unless-stopped",
+        },
+        "grafana": {
+            "image": GRAFANA_IMAGE,
+            "profiles": ["monitoring"],  # opt-in: `docker compose --profile monitoring up -d`
+            "environment": {"GF_SECURITY_ADMIN_PASSWORD": secret("GRAFANA_ADMIN_PASSWORD"),
+                            "GF_USERS_ALLOW_SIGN_UP": "false"},
+            "ports": [f"{BIND}:${{SHOP_GRAFANA_PORT:-3000}}:3000"],
+            "volumes": [f"./{GRAFANA_PROVISIONING}:/etc/grafana/provisioning:ro",
+                        "./deploy/grafana:/etc/grafana/dashboards/shop:ro", "grafana:/var/lib/grafana"],
+            "depends_on": dict([healthy("prometheus")]),
+            "healthcheck": healthcheck(["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:3000/api/health"],
+                                       start_period=30),
+            "restart": "unless-stopped",
+        },
+    }
 
 
 # --- a small YAML writer: block mappings, flow lists of scalars, double-quoted strings -------------------------

@@ -52,10 +52,14 @@ def certificate(environ: dict) -> tuple[Path, Path]:
     return cert, key
 
 
-def values(cfg: Config, shop: topology.Topology, cert: Path, key: Path) -> dict:
+def values(cfg: Config, shop: topology.Topology, cert: Path, key: Path, environ: dict | None = None) -> dict:
     logs = WORK / "log"
+    environ = {} if environ is None else environ
     return {
         **local_values(cfg, cert, key),
+        # stub_status: the loopback unless NGINX_STATUS_LISTEN places it on the container network (compose's
+        # exporter container reads it there; it is never published)
+        "NGINX_STATUS_LISTEN": environ.get("NGINX_STATUS_LISTEN") or f"127.0.0.1:{shop.monitoring['nginx_status_port']}",
         "USER_DIRECTIVE": "",  # already the unprivileged user `shop`
         "CONF_DIR": WORK / "conf",
         "RUN_DIR": WORK / "run",
@@ -81,7 +85,7 @@ def prepare(environ: dict) -> Path:
         link = WORK / "log" / name
         if not link.is_symlink():
             link.symlink_to(target)  # the container's log is the gateway's log
-    for name, text in render_config(values(cfg, shop, cert, key), shop, servers(shop, environ)).items():
+    for name, text in render_config(values(cfg, shop, cert, key, environ), shop, servers(shop, environ)).items():
         (WORK / "conf" / name).write_text(text)
     return WORK / "conf" / "nginx.conf"
 

@@ -57,3 +57,14 @@ def test_the_gateway_config_renders_with_the_container_values(tmp_path, monkeypa
     assert "listen 0.0.0.0:8080;" in conf and "server identity-web:8001" in conf
     assert f"pid {tmp_path}/run/nginx.pid;" in conf and "user " not in conf.split("worker_processes")[0]
     assert (tmp_path / "log" / "gateway-access.log").readlink() == Path("/dev/stdout")
+
+
+def test_the_gateway_serves_stub_status_where_nginx_status_listen_says(tmp_path, monkeypatch):
+    import gateway
+
+    monkeypatch.setattr(gateway, "WORK", tmp_path)
+    monkeypatch.setattr(gateway, "certificate", lambda environ: (Path("/x/cert.pem"), Path("/x/key.pem")))
+    status = topology.load().monitoring["nginx_status_port"]
+    assert f"listen 127.0.0.1:{status};" in gateway.prepare({}).read_text()  # alone: the loopback
+    conf = gateway.prepare({"NGINX_STATUS_LISTEN": f"0.0.0.0:{status}"}).read_text()
+    assert f"listen 0.0.0.0:{status};" in conf and "listen 127.0.0.1" not in conf  # compose: the container network

@@ -3,8 +3,8 @@ RabbitMQ's plugin, the gateway's exporter, Prometheus itself) with the alert rul
 programs that run beside the shop (Prometheus, and Debian's nginx exporter reading the gateway's stub_status), and
 RabbitMQ's management and Prometheus plugins.
 
-`scrape_config()` renders from values only, with no file written: `make up` gives it loopback targets; a container
-setup can give it service addresses.
+`scrape_config()` renders from values only, with no file written: `make up` gives it loopback targets, compose
+(deploy/containers/compose.py) container names, with DNS discovery for the web services it may scale.
 """
 from __future__ import annotations
 
@@ -27,16 +27,29 @@ PROMETHEUS_READY_LOG = "Server is ready to receive web requests."
 
 
 def scrape_config(shop: topology.Topology, *, shop_targets: list[dict], rabbitmq: str, vhost: str,
-                  gateway_exporter: str, prometheus: str, rules: list[str], interval: str = SCRAPE_INTERVAL) -> str:
+                  gateway_exporter: str, prometheus: str, rules: list[str], interval: str = SCRAPE_INTERVAL,
+                  shop_dns: list[dict] = (), environment: str = "local") -> str:
     """prometheus.yml (as JSON, which YAML reads): ``shop_targets`` are Prometheus static configs, each labelled
-    with its ``service``, ``kind`` and ``process``; RabbitMQ's queues of ``vhost`` come from its detailed
-    endpoint (depth, ready, consumers per queue), the rest of the broker from its aggregated one."""
+    with its ``service``, ``kind`` and ``process``; ``shop_dns`` (``name``, ``port``, ``labels``) are processes found
+    by DNS (type A: every replica of a scaled container), one job each whose targets carry job "shop" and those
+    labels, as the static ones do. RabbitMQ's queues of ``vhost`` come from its detailed endpoint (depth, ready,
+    consumers per queue), the rest of the broker from its aggregated one."""
+    shop_jobs = [{"job_name": "shop", "metrics_path": "/metrics", "static_configs": shop_targets}] if shop_targets \
+        else []
+    for found in shop_dns:
+        labels = {"job": "shop", **found["labels"]}
+        shop_jobs.append({
+            "job_name": f"shop-{found['labels']['process']}", "metrics_path": "/metrics",
+            "dns_sd_configs": [{"names": [found["name"]], "type": "A", "port": found["port"],
+                                "refresh_interval": "30s"}],
+            "relabel_configs": [{"target_label": key, "replacement": value} for key, value in labels.items()],
+        })
     config = {
         "global": {"scrape_interval": interval, "evaluation_interval": interval,
-                   "external_labels": {"shop": "local"}},
+                   "external_labels": {"shop": environment}},
         "rule_files": rules,
         "scrape_configs": [
-            {"job_name": "shop", "metrics_path": "/metrics", "static_configs": shop_targets},
+            *shop_jobs,
             {"job_name": "rabbitmq", "static_configs": [{"targets": [rabbitmq]}]},
             {"job_name": "rabbitmq-queues", "metrics_path": "/metrics/detailed",
              "params": {"vhost": [vhost], "family": ["queue_coarse_metrics", "queue_consumer_count"]},
