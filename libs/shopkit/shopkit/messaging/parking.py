@@ -35,7 +35,8 @@ def _describe(message) -> dict:
         "subject": str(envelope.get("subject") or ""),
         "correlation_id": str(envelope.get("correlationid") or ""),
         "message_id": message.message_id,
-        "type": message.type or headers.get("x-shop-routing-key", "") or str(envelope.get("type") or ""),
+        # the envelope's type before the routing key the consumer saw: after a retry that is a queue's name
+        "type": message.type or str(envelope.get("type") or "") or headers.get("x-shop-routing-key", ""),
         "attempts": headers.get("x-shop-attempts"),
         "parked_at": headers.get("x-shop-parked-at"),
         "error": headers.get("x-shop-error", ""),
@@ -44,8 +45,12 @@ def _describe(message) -> dict:
 
 
 async def _drain(channel, queue_name: str):
-    """Fetch every message of the queue without acking (they all return when the channel closes)."""
-    queue = await channel.declare_queue(queue_name, durable=True, passive=True)
+    """Fetch every message of the queue without acking (they all return when the channel closes). A queue that
+    does not exist (a service that consumes nothing, or whose consumer never ran) holds nothing."""
+    try:
+        queue = await channel.declare_queue(queue_name, durable=True, passive=True)
+    except aio_pika.exceptions.ChannelClosed:
+        return []
     taken = []
     while True:
         message = await queue.get(no_ack=False, fail=False, timeout=5)
