@@ -7,14 +7,11 @@ it is retried out and parked. "The cause fixed" means the missing earlier event 
 ships it, once. That `order.placed` names an order the order service never had, so the `stock.reserved` product
 answers with is parked by the order service in turn: the message the test discards.
 """
-import asyncio
-import json
 import uuid
-from datetime import datetime, timezone
 
-import aio_pika
 import pytest
 
+import publish_event
 from client import wait_for
 
 SERVICES = {"identity", "product", "order", "email"}
@@ -23,23 +20,7 @@ PARKED_FIELDS = {"id", "type", "subject", "correlation_id", "error", "attempts",
 
 
 def publish(shop, event_type: str, data: dict, *, subject: str) -> dict:
-    """Publish one CloudEvents envelope to `shop.events` with routing key = type, as the relays do."""
-    envelope = {"specversion": "1.0", "id": str(uuid.uuid4()), "source": "/shop/e2e-operator", "type": event_type,
-                "time": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"), "subject": subject,
-                "datacontenttype": "application/json", "correlationid": f"e2e-poison-{uuid.uuid4().hex[:8]}",
-                "data": data}
-
-    async def send():
-        connection = await aio_pika.connect(shop.env["RABBITMQ_URL"], timeout=10)
-        async with connection:
-            channel = await connection.channel(publisher_confirms=True)
-            exchange = await channel.get_exchange("shop.events", ensure=True)
-            await exchange.publish(aio_pika.Message(
-                json.dumps(envelope).encode(), content_type="application/cloudevents+json",
-                message_id=envelope["id"], type=event_type, delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
-                routing_key=event_type)
-    asyncio.run(send())
-    return envelope
+    return publish_event.publish(shop.env["RABBITMQ_URL"], event_type, data, subject=subject)
 
 
 def parked(gateway, token, service: str) -> list[dict]:
