@@ -1,5 +1,8 @@
 """Publish one event straight to `shop.events`, as a misbehaving producer would (the ops tests' poison events).
 
+The envelope names the type's owning service as its `source` (as a forged or buggy producer of that service
+would), so consumers judge it by its content, not park it at once for its origin.
+
     python tests/e2e/publish_event.py order.shipped <subject> '<data as JSON>'   # prints the envelope as JSON
 
 RABBITMQ_URL names the broker and vhost (default: `make up`'s). Used by test_operations.py and, from Node, by
@@ -14,12 +17,14 @@ from datetime import datetime, timezone
 
 import aio_pika
 
+from shopkit.events import owner_source  # consumers park an event whose source is not its type's owner
+
 DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 
 
 def publish(url: str, event_type: str, data: dict, *, subject: str) -> dict:
     """A CloudEvents envelope with routing key = type and message id = event id, confirmed by the broker."""
-    envelope = {"specversion": "1.0", "id": str(uuid.uuid4()), "source": "/shop/e2e-operator", "type": event_type,
+    envelope = {"specversion": "1.0", "id": str(uuid.uuid4()), "source": owner_source(event_type), "type": event_type,
                 "time": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"), "subject": subject,
                 "datacontenttype": "application/json", "correlationid": f"e2e-poison-{uuid.uuid4().hex[:8]}",
                 "data": data}
