@@ -30,7 +30,7 @@ def publish(url: str, event_type: str, data: dict, *, subject: str) -> dict:
                 "data": data}
 
     async def send():
-        connection = await aio_pika.connect(url, timeout=10)
+        connection = await _connect(url)
         async with connection:
             channel = await connection.channel(publisher_confirms=True)
             exchange = await channel.get_exchange("shop.events", ensure=True)
@@ -40,6 +40,19 @@ def publish(url: str, event_type: str, data: dict, *, subject: str) -> dict:
                 routing_key=event_type)
     asyncio.run(send())
     return envelope
+
+
+async def _connect(url: str, patience_s: float = 60.0):
+    # Other suites on a shared machine stop and start the broker (their outage tests): wait for it a while.
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + patience_s
+    while True:
+        try:
+            return await aio_pika.connect(url, timeout=10)
+        except (aio_pika.exceptions.AMQPConnectionError, ConnectionError, OSError):
+            if loop.time() > deadline:
+                raise
+            await asyncio.sleep(1)
 
 
 if __name__ == "__main__":

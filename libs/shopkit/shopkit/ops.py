@@ -21,6 +21,7 @@ import urllib.error
 import urllib.request
 from datetime import datetime, timezone
 
+import aio_pika
 from django.conf import settings
 from django.db.models import Count, Min
 from django.urls import path
@@ -36,7 +37,7 @@ from shopkit.logging import get_logger
 from shopkit.messaging import parking
 from shopkit.messaging.config import consumer_settings, rabbitmq_url, service_name
 from shopkit.messaging.models import OutboxMessage
-from shopkit.problems import NotFound
+from shopkit.problems import ApplicationError, NotFound
 
 log = get_logger(__name__)
 
@@ -165,7 +166,7 @@ class ParkedListApi(GenericAPIView):
     @extend_schema(operation_id="ops_parked_list", responses={200: ParkedMessageOutput(many=True), 401: _PROBLEM,
                                                               403: _PROBLEM})
     def get(self, request):
-        messages = asyncio.run(parking.list_parked(rabbitmq_url(), service_name()))
+        messages = _on_broker(parking.list_parked(rabbitmq_url(), service_name()))
         for message in messages:
             message["attempts"] = _int_or_none(message["attempts"])
         page = self.paginate_queryset(messages)
@@ -178,7 +179,7 @@ class ParkedReplayApi(APIView):
     @extend_schema(operation_id="ops_parked_replay", request=None,
                    responses={202: None, 401: _PROBLEM, 403: _PROBLEM, 404: _PROBLEM})
     def post(self, request, message_id):
-        replayed = asyncio.run(parking.replay_parked(rabbitmq_url(), service_name(), [message_id]))
+        replayed = _on_broker(parking.replay_parked(rabbitmq_url(), service_name(), [message_id]))
         if not replayed:
             raise NotFound("No parked message with this id.", code="not-parked")
         log.info("parked message replayed", message_id=message_id, queue_service=service_name(),
@@ -192,12 +193,23 @@ class ParkedDiscardApi(APIView):
     @extend_schema(operation_id="ops_parked_discard", responses={204: None, 401: _PROBLEM, 403: _PROBLEM,
                                                                  404: _PROBLEM})
     def delete(self, request, message_id):
-        discarded = asyncio.run(parking.discard_parked(rabbitmq_url(), service_name(), [message_id]))
+        discarded = _on_broker(parking.discard_parked(rabbitmq_url(), service_name(), [message_id]))
         if not discarded:
             raise NotFound("No parked message with this id.", code="not-parked")
         log.warning("parked message discarded", message_id=message_id, queue_service=service_name(),
                     by=request.user.email, by_user_id=request.user.id)
         return Response(status=204)
+
+
+BROKER_ERRORS = (aio_pika.exceptions.AMQPError, ConnectionError, OSError, asyncio.TimeoutError)
+
+
+def _on_broker(coroutine):
+    """Run one parked-message operation; the broker being away is a 503 problem, not a 500."""
+    try:
+        return asyncio.run(coroutine)
+    except BROKER_ERRORS as exc:
+        raise ApplicationError(f"The broker cannot be reached: {exc}", status=503, code="broker-unavailable") from None
 
 
 def _int_or_none(value):

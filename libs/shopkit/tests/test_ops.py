@@ -176,3 +176,15 @@ def test_only_staff_may_use_the_ops_routes(service, client, method, path):
 def test_service_urls_are_read_from_one_variable():
     assert parse_service_urls(" a=http://x:1/ ,, b=http://y:2,=http://z, c=") == {"a": "http://x:1", "b": "http://y:2"}
     assert parse_service_urls("") == {}
+
+
+def test_with_the_broker_away_the_parked_routes_answer_503_and_the_status_says_not_ready(service, client, settings):
+    settings.SHOPKIT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:9/%2F"  # nothing listens on the discard port
+
+    listed = client.get(f"/api/v1/ops/{service}/parked/", **STAFF)
+    replayed = client.post(f"/api/v1/ops/{service}/parked/x/replay", **STAFF)
+    status = client.get(f"/api/v1/ops/{service}/status/", **STAFF).json()
+
+    assert (listed.status_code, replayed.status_code) == (503, 503)
+    assert listed.json()["type"] == "urn:shop:problem:broker-unavailable"
+    assert status["ready"] is False and "broker" in status["error"] and status["parked"] is None
