@@ -24,7 +24,12 @@ def publish(shop, event_type: str, data: dict, *, subject: str) -> dict:
 
 
 def parked(gateway, token, service: str) -> list[dict]:
-    response = gateway.get(f"/api/v1/ops/{service}/parked/?page_size=100", token=token)
+    def answer():
+        response = gateway.get(f"/api/v1/ops/{service}/parked/?page_size=100", token=token)
+        # 503: the broker is away (other suites on a shared machine restart it); the console says so and so
+        # do we, by asking again, for a while
+        return None if response.status == 503 else response
+    response = wait_for(answer, timeout=60, interval=1, what=f"{service}'s parked list (the broker to answer)")
     assert response.status == 200, response
     assert set(response.json) == {"count", "next", "previous", "results"}
     return response.json["results"]
