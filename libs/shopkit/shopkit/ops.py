@@ -87,15 +87,13 @@ def shop_status(*, authorization: str, request_id: str = "") -> list[dict]:
     """Every service's status, in the order of ``SHOPKIT_OPS['SERVICES']`` (this service answers for itself)."""
     services = ops_settings()["SERVICES"] or {service_name(): ""}
     own = service_name()
-
-    def one(name: str, base_url: str) -> dict:
-        if name == own:
-            return service_status()
-        return _remote_status(name, base_url, authorization=authorization, request_id=request_id)
-
-    with concurrent.futures.ThreadPoolExecutor(max_workers=len(services)) as pool:
-        futures = [pool.submit(one, name, url) for name, url in services.items()]
-        return [future.result() for future in futures]
+    others = {name: url for name, url in services.items() if name != own}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(len(others), 1)) as pool:
+        asked = {name: pool.submit(_remote_status, name, url, authorization=authorization, request_id=request_id)
+                 for name, url in others.items()}
+        # this service's own answer in the request's thread: its database connection is the request's
+        mine = service_status() if own in services else None
+        return [mine if name == own else asked[name].result() for name in services]
 
 
 def _remote_status(name: str, base_url: str, *, authorization: str, request_id: str) -> dict:
