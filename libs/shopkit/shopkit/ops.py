@@ -41,7 +41,11 @@ from shopkit.problems import ApplicationError, NotFound
 
 log = get_logger(__name__)
 
-STATUS_TIMEOUT_SECONDS = 3.0  # per service asked for its status; they are asked at once
+STATUS_TIMEOUT_SECONDS = 5.0  # per service asked for its status (they are asked at once); above the next one
+QUEUE_STATS_TIMEOUT_SECONDS = 3.0  # a service's own look at its queues
+# Bounds every broker conversation of a request: a broker in the middle of a restart can accept the connection
+# and then stall, and the request must answer (503) long before gunicorn's worker timeout.
+BROKER_TIMEOUT_SECONDS = 10.0
 _PROBLEM = OpenApiResponse(description="Problem details (application/problem+json)")
 
 
@@ -73,7 +77,8 @@ def service_status() -> dict:
         status.setdefault("error", f"outbox: {exc}")
     if consumer_settings()["HANDLERS"]:
         try:
-            stats = asyncio.run(parking.queue_stats(rabbitmq_url(), service_name()))
+            stats = asyncio.run(asyncio.wait_for(parking.queue_stats(rabbitmq_url(), service_name()),
+                                                 QUEUE_STATS_TIMEOUT_SECONDS))
             status.update(queue_depth=stats.depth, consumers=stats.consumers, parked=stats.parked)
         except Exception as exc:  # noqa: BLE001 - as above: the broker being away is shown
             status["ready"] = False
@@ -205,7 +210,7 @@ BROKER_ERRORS = (aio_pika.exceptions.AMQPError, ConnectionError, OSError, asynci
 def _on_broker(coroutine):
     """Run one parked-message operation; the broker being away is a 503 problem, not a 500."""
     try:
-        return asyncio.run(coroutine)
+        return asyncio.run(asyncio.wait_for(coroutine, BROKER_TIMEOUT_SECONDS))
     except BROKER_ERRORS as exc:
         raise ApplicationError(f"The broker cannot be reached: {exc}", status=503, code="broker-unavailable") from None
 
