@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from shopkit.conf import data_dir, env_bool, env_int, env_str
+from shopkit.conf import data_dir, env_bool, env_int, env_str, parse_service_urls
 from shopkit.db import database_from_url, sqlite_database
 from shopkit.hosts import allowed_hosts_from_env, public_url_from_env
 from shopkit.logging import logging_config
@@ -115,4 +115,6 @@ def service_settings(*, service: str, base_dir: Path, apps: list[str], handlers:
             "MAX_ATTEMPTS": env_int("SHOP_CONSUMER_MAX_ATTEMPTS", 5),
             "RETRY_BASE_MS": env_int("SHOP_CONSUMER_RETRY_BASE_MS", 1000),
         },
+        # Every service's web address, for the shop-wide ops status (shopkit.ops): "name=url,name=url".
+        "SHOPKIT_OPS": {"SERVICES": parse_service_urls(env_str("SHOP_SERVICE_URLS", ""))},
     }

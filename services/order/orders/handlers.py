@@ -1,7 +1,9 @@
 """The order service's subscriptions: one table from event type to handler, read by `manage.py consume_events`."""
+from datetime import datetime
+
 from shopkit import events
 
-from orders import services
+from orders import constants, services
 
 
 def product_replica_update(event):
@@ -29,10 +31,24 @@ def order_reject_for_reservation_failure(event):
                                                   shortages=event.data["shortages"])
 
 
+def order_email_record(event):
+    """email.sent / email.failed: the message goes on its order's timeline. A message about no order (a welcome
+    message) or a v1 event that does not name its order has no place there and is skipped."""
+    order_id = event.data.get("order_id")
+    if not order_id:
+        return
+    services.order_email_record(
+        order_id=order_id, email_id=event.data["email_id"], kind=event.data["kind"], to=event.data["to"],
+        outcome=constants.EMAIL_SENT if event.type == events.EMAIL_SENT else constants.EMAIL_FAILED,
+        at=datetime.fromisoformat(event.time.replace("Z", "+00:00")), correlation_id=event.correlationid)
+
+
 HANDLERS = {
     events.PRODUCT_CREATED: product_replica_update,
     events.PRODUCT_UPDATED: product_replica_update,
     events.PRODUCT_DELETED: product_replica_delete,
     events.STOCK_RESERVED: order_confirm_for_reservation,
     events.STOCK_RESERVATION_FAILED: order_reject_for_reservation_failure,
+    events.EMAIL_SENT: order_email_record,
+    events.EMAIL_FAILED: order_email_record,
 }
