@@ -10,6 +10,7 @@ Standard library only: `make up` reads it before the virtualenv exists.
 """
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ LOCAL_PORT_BASE = 8000  # the ports in the file are base + offset; `make up` mov
 PROBES = ("http", "log")
 NEEDS = ("database", "broker", "smtp")
 DATABASE_KINDS = ("postgres", "mariadb")
+EVENTS_EXCHANGE = "shop.events"  # the one topic exchange (shopkit.messaging.config.EXCHANGE); routing key = type
 
 
 class TopologyError(ValueError):
@@ -71,6 +73,7 @@ class Service:
     local_web_instances: int
     seed: tuple[str, ...]
     upstream_keepalive: int
+    publishes: tuple[str, ...] = ()  # the aggregates it owns: it alone publishes `<aggregate>.*`
     processes: tuple[Process, ...] = ()
 
     @property
@@ -87,6 +90,31 @@ class Service:
     def local_worker_port(self, kind: Kind, port_base: int = LOCAL_PORT_BASE) -> int:
         """The health and metrics port `make up` gives this service's worker of ``kind``."""
         return port_base + kind.local_port_offset + self.offset
+
+    def broker_permissions(self) -> dict[str, str]:
+        """Its RabbitMQ permissions in its vhost (regexes over exchange and queue names), least privilege; the one
+        definition used by `make up`, compose and the Kubernetes Permission resources.
+
+        Every service declares and publishes to the topic exchange ``shop.events``; a consuming one also declares,
+        binds (write on its queue, read on the exchange) and reads its own queues ``<svc>.events``,
+        ``<svc>.events.retry.N`` and ``<svc>.events.dead`` (shopkit.messaging.consumer). Retries and parking
+        publish through the default exchange, which RabbitMQ checks as ``amq.default`` (it can limit that only by
+        exchange name: the queue a message lands in is its routing key); declaring a retry queue whose
+        dead-letter exchange is the default one checks the same.
+        """
+        exchange = re.escape(EVENTS_EXCHANGE)
+        if not self.consumes:
+            return {"configure": f"^{exchange}$", "write": f"^{exchange}$", "read": "^$"}
+        own = rf"{re.escape(self.name)}\.events(\.retry\.[0-9]+|\.dead)?"
+        return {"configure": f"^({exchange}|{own})$", "write": rf"^({exchange}|amq\.default|{own})$",
+                "read": f"^({exchange}|{own})$"}
+
+    def broker_topic_permissions(self) -> dict[str, str]:
+        """Its topic permissions on ``shop.events`` (regexes over routing keys = event types): it may publish only
+        the events of the aggregates it owns; a consumer may bind to any event type (events are broadcast)."""
+        owned = "|".join(re.escape(a) for a in self.publishes)
+        return {"exchange": EVENTS_EXCHANGE, "write": rf"^({owned})\." if owned else "^$",
+                "read": ".*" if self.consumes else "^$"}
 
     def local_web_ports(self, port_base: int = LOCAL_PORT_BASE) -> list[int]:
         """The ports of the gunicorn masters `make up` runs for this service."""
@@ -135,6 +163,9 @@ def load(path: Path = TOPOLOGY_FILE) -> Topology:
     ports = [s.port for s in services]
     if len(set(ports)) != len(ports):
         raise TopologyError(f"services: two services share a port ({ports})")
+    owners = [a for s in services for a in s.publishes]
+    if len(set(owners)) != len(owners):
+        raise TopologyError(f"services: an aggregate is published by two services ({owners})")
     databases = dict(raw.get("databases", {}))
     for service in services:
         if service.database not in databases:
@@ -172,7 +203,8 @@ def _service(name: str, entry: dict, kinds: dict[str, Kind]) -> Service:
         raise TopologyError(f"services.{name}: database must be one of {DATABASE_KINDS}")
     service = Service(name=name, port=int(entry["port"]), database=entry["database"],
                       local_web_instances=int(entry.get("local_web_instances", 1)),
-                      seed=tuple(entry.get("seed", ())), upstream_keepalive=int(entry.get("upstream_keepalive", 16)))
+                      seed=tuple(entry.get("seed", ())), upstream_keepalive=int(entry.get("upstream_keepalive", 16)),
+                      publishes=tuple(entry.get("publishes", ())))
     replicas = entry.get("replicas", {})
     processes = []
     for kind_name in entry.get("processes", ()):

@@ -340,23 +340,6 @@ def job_policy(service: Service, topology: Topology) -> dict:
                      "egress": service_egress(service, topology)}}
 
 
-def broker_permissions(service: Service) -> dict:
-    """The service's RabbitMQ permissions (regexes over exchange and queue names), least privilege.
-
-    Every service declares and publishes to the topic exchange ``shop.events``; a consuming one also declares,
-    binds (write on its queue, read on the exchange) and reads its own queues ``<svc>.events``,
-    ``<svc>.events.retry.N`` and ``<svc>.events.dead`` (shopkit.messaging.consumer). Retries and parking publish
-    through the default exchange, which RabbitMQ checks as ``amq.default``; declaring a retry queue whose
-    dead-letter exchange is the default one checks the same.
-    """
-    exchange = r"shop\.events"
-    if not service.consumes:
-        return {"configure": f"^{exchange}$", "write": f"^{exchange}$", "read": "^$"}
-    own = rf"{service.name}\.events(\.retry\.[0-9]+|\.dead)?"
-    return {"configure": f"^({exchange}|{own})$", "write": rf"^({exchange}|amq\.default|{own})$",
-            "read": f"^({exchange}|{own})$"}
-
-
 def broker_resources(service: Service) -> list[dict]:
     name = f"broker-{service.name}"
     cluster = {"name": BROKER}
@@ -367,8 +350,14 @@ def broker_resources(service: Service) -> list[dict]:
     permission = {"apiVersion": "rabbitmq.com/v1beta1", "kind": "Permission",
                   "metadata": _meta(name, {SERVICE_LABEL: service.name}),
                   "spec": {"vhost": BROKER_VHOST, "userReference": {"name": name},
-                           "permissions": broker_permissions(service), "rabbitmqClusterReference": cluster}}
-    return [user, permission]
+                           "permissions": service.broker_permissions(), "rabbitmqClusterReference": cluster}}
+    # routing keys on shop.events: only the events of the aggregates the service owns (deploy/topology.py)
+    topic = service.broker_topic_permissions()
+    topic_permission = {"apiVersion": "rabbitmq.com/v1beta1", "kind": "TopicPermission",
+                        "metadata": _meta(name, {SERVICE_LABEL: service.name}),
+                        "spec": {"vhost": BROKER_VHOST, "userReference": {"name": name},
+                                 "permissions": topic, "rabbitmqClusterReference": cluster}}
+    return [user, permission, topic_permission]
 
 
 def database_resources(service: Service, topology: Topology) -> list[dict]:

@@ -1,10 +1,11 @@
 """The generated broker permissions, applied to the real RabbitMQ: each service can do what shopkit does, no more.
 
-Each service gets a user in a throwaway vhost with exactly the regexes of its Permission resource; then the
+Each service gets a user in a throwaway vhost with exactly the regexes of its Permission and TopicPermission
+resources (deploy/topology.py's one definition); then the
 real shopkit code runs as that user: the relay's exchange declare and confirmed publish, the consumer's declare
 (quorum queue, bindings, retry and dead queues), a retry, parking, listing and replaying parked messages. And
 what a service must not do is refused: reading, declaring or binding another service's queues, publishing to
-another exchange.
+another exchange, publishing another service's event type.
 """
 import asyncio
 import uuid
@@ -22,13 +23,12 @@ django.setup()
 import aio_pika  # noqa: E402
 from aiormq.exceptions import ChannelAccessRefused  # noqa: E402
 
-from kubernetes import generate  # noqa: E402
 from shopkit.messaging import parking  # noqa: E402
 from shopkit.messaging.config import EXCHANGE, QueueNames  # noqa: E402
 from shopkit.messaging.consumer import Consumer  # noqa: E402
 from shopkit.testing import rabbitmqctl, throwaway_vhost  # noqa: E402
 
-EVENT = "test.happened"
+EVENT = "user.test_happened"  # published by identity, which owns user.* (deploy/topology.toml `publishes`)
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +45,11 @@ def users(shop):
                 user, password = f"k8sperm-{run}-{service.name}", uuid.uuid4().hex
                 rabbitmqctl("add_user", user, password)
                 created.append(user)
-                rules = generate.broker_permissions(service)
+                rules = service.broker_permissions()
                 rabbitmqctl("set_permissions", "-p", vhost, user, rules["configure"], rules["write"], rules["read"])
+                topic = service.broker_topic_permissions()
+                rabbitmqctl("set_topic_permissions", "-p", vhost, user, topic["exchange"], topic["write"],
+                            topic["read"])
                 netloc = f"{user}:{password}@{parts.hostname}:{parts.port or 5672}"
                 urls[service.name] = urlunsplit((parts.scheme, netloc, "/" + quote(vhost, safe=""), "", ""))
             yield urls
@@ -71,6 +74,11 @@ def refused(url, fn) -> bool:
     return False
 
 
+async def publish(channel, routing_key: str) -> None:
+    exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+    await exchange.publish(aio_pika.Message(b"{}"), routing_key=routing_key)
+
+
 def consumers(shop):
     return [s for s in shop.services if s.consumes]
 
@@ -80,7 +88,7 @@ def test_each_service_does_what_shopkit_does_with_its_own_permissions(shop, user
         consumer = Consumer(service=service.name, handlers={EVENT: lambda event: None}, url=users[service.name])
         on_channel(users[service.name], consumer.declare)
 
-    publisher = shop.services[0].name  # the relay of any service, consuming or not, publishes the same way
+    publisher = shop.service("identity").name  # a relay of any service, consuming or not, publishes the same way
 
     async def relay_publish(channel):
         exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
@@ -131,6 +139,13 @@ def test_a_service_cannot_touch_another_services_queues_or_other_exchanges(shop,
             exchange = await channel.get_exchange("amq.topic")
             await exchange.publish(aio_pika.Message(b"{}"), routing_key="x")
         assert refused(url, publish_elsewhere), f"{service.name} published to amq.topic"
+
+        for aggregate in service.publishes:  # its own event types it may publish (confirmed by the broker)
+            on_channel(url, lambda channel, key=f"{aggregate}.owned": publish(channel, key))
+        for other in shop.services:
+            for aggregate in other.publishes if other is not service else ():
+                key = f"{aggregate}.forged"
+                assert refused(url, lambda channel, key=key: publish(channel, key)), f"{service.name} published {key}"
 
         async def declare_exchange(channel):
             await channel.declare_exchange("shop.other", aio_pika.ExchangeType.TOPIC, durable=True)

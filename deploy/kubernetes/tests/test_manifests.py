@@ -238,6 +238,15 @@ def test_broker_is_a_rabbitmq_cluster_with_one_least_privileged_user_per_service
                 assert not rule.match(name), f"{service.name} may {access} {name}"
             for queue in own:
                 assert bool(rule.match(queue)) == service.consumes, f"{service.name} {access} {queue}"
+    topics = {p["spec"]["userReference"]["name"]: p["spec"] for p in of_kind(resources, "TopicPermission")}
+    assert set(topics) == set(users)
+    for service in shop.services:  # on shop.events, each publishes only the event types of what it owns
+        spec = topics[f"broker-{service.name}"]
+        assert spec["permissions"]["exchange"] == "shop.events"
+        write = re.compile(spec["permissions"]["write"])
+        for other in shop.services:
+            for aggregate in other.publishes:
+                assert bool(write.match(f"{aggregate}.happened")) == (other is service), (service.name, aggregate)
 
 
 def test_each_service_has_its_database_by_operator_resource(resources, shop):

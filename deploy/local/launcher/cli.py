@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
             return down(cfg)
         print(f"Shop in {REPO} — data in {cfg.data_dir}", flush=True)
         if not args.install_only:
+            cfg.check_exposure()
             clear_leftovers(cfg, progress)
             processes.write_record(cfg.pid_dir / f"{processes.LAUNCHER}.pid", os.getpid(), sys.argv)
         if not args.no_install:

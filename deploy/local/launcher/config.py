@@ -1,6 +1,8 @@
 """The launcher's settings: every one from the environment, the ports' defaults from deploy/topology.toml."""
 from __future__ import annotations
 
+import hashlib
+import ipaddress
 import os
 import re
 from dataclasses import dataclass, field
@@ -14,6 +16,8 @@ LOCAL_DIR = REPO / "deploy" / "local"
 VENV = REPO / ".venv"
 DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 DEFAULT_CORS_ORIGINS = "http://localhost:5173,http://127.0.0.1:5173"  # the Vite dev server
+DEFAULT_ADMIN_PASSWORD = "admin"  # the development staff password: refused when the gateway is bound beyond loopback
+SECRET_ENV = ("SHOP_ADMIN_PASSWORD",)  # only the seed that needs it gets it (databases.seed_commands)
 
 
 class SetupError(Exception):
@@ -98,7 +102,7 @@ class Config:
             email_port=_env_int("EMAIL_PORT", smtp_port),
             cors_origins=[o.strip() for o in _env("SHOP_CORS_ORIGINS", DEFAULT_CORS_ORIGINS).split(",") if o.strip()],
             admin_email=_env("SHOP_ADMIN_EMAIL", "admin@example.com"),
-            admin_password=_env("SHOP_ADMIN_PASSWORD", "admin"),
+            admin_password=_env("SHOP_ADMIN_PASSWORD", DEFAULT_ADMIN_PASSWORD),
             admin_name=_env("SHOP_ADMIN_NAME", "Shop Admin"),
             demo_data=_env("SHOP_DEMO_DATA", "1").strip().lower() not in ("0", "false", "no", "off"),
             rates=rates,
@@ -138,19 +142,51 @@ class Config:
         return self.run_dir / "supervisord.conf"
 
     @property
+    def secrets_dir(self) -> Path:
+        return self.data_dir / "secrets"
+
+    @property
+    def instance_id(self) -> str:
+        """Tells this shop (its SHOP_DATA_DIR) from any other on the machine or the broker."""
+        return hashlib.sha1(str(self.data_dir).encode()).hexdigest()[:8]
+
+    @property
+    def exposed(self) -> bool:
+        """The gateway is bound beyond the loopback (0.0.0.0 and :: included)."""
+        if self.bind_address == "localhost":
+            return False
+        try:
+            return not ipaddress.ip_address(self.bind_address).is_loopback
+        except ValueError:
+            return True  # a host name: it may resolve anywhere
+
+    def check_exposure(self) -> None:
+        """Refuse to expose the shop with the development staff password."""
+        if self.exposed and self.admin_password == DEFAULT_ADMIN_PASSWORD:
+            raise SetupError(f"SHOP_BIND_ADDRESS={self.bind_address} reaches beyond this machine, and the staff "
+                             f"password is the development default ({DEFAULT_ADMIN_PASSWORD!r}, SHOP_ADMIN_PASSWORD "
+                             f"{'is unset' if not os.environ.get('SHOP_ADMIN_PASSWORD') else 'says so'}): set "
+                             f"SHOP_ADMIN_PASSWORD to a strong password, or bind to 127.0.0.1")
+
+    @property
     def uses_local_sink(self) -> bool:
         return not self.email_host
 
     def web_ports(self, service: topology.Service) -> list[int]:
         return service.local_web_ports(self.port_base)
 
-    def service_env(self) -> dict:
-        """The environment of every process of the shop: the caller's, plus what ties this shop together."""
+    def service_env(self, service: str | None = None) -> dict:
+        """The environment of every process of the shop: the caller's, plus what ties this shop together, less
+        the secrets only one command needs. With ``service``: that service's own broker user's RABBITMQ_URL;
+        without (supervisord, the gateway, the SMTP sink), no broker URL at all."""
+        from .rabbitmq import service_url  # the broker users are made there; it imports this module
+
         identity_port = self.web_ports(self.shop.service("identity"))[0]
-        env = dict(os.environ)
+        env = {name: value for name, value in os.environ.items() if name not in (*SECRET_ENV, "RABBITMQ_URL")}
+        if service is not None:
+            env["RABBITMQ_URL"] = service_url(self, service)
         env.update({
             "SHOP_DATA_DIR": str(self.data_dir),
-            "RABBITMQ_URL": self.rabbitmq_url,
             "SHOP_JWKS_URL": os.environ.get("SHOP_JWKS_URL")
             or f"http://127.0.0.1:{identity_port}/api/v1/auth/jwks.json",
             "SHOP_PUBLIC_URL": self.public_url,

@@ -4,34 +4,76 @@ from __future__ import annotations
 
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 from .commands import run
-from .config import REPO, VENV, Config
+from .config import DEFAULT_ADMIN_PASSWORD, REPO, VENV, Config, SetupError
 from .progress import Progress
 
+NOT_STAFF = "NOT staff:"  # how create_staff's last line starts when the address belongs to a customer
 
-def manage(cfg: Config, service: str, *args: str) -> subprocess.CompletedProcess:
-    return run([str(VENV / "bin" / "python"), "manage.py", *args], env=cfg.service_env(),
+
+@dataclass(frozen=True)
+class Seed:
+    """One seed command: ``manage.py <args>`` in ``service``'s folder, with ``env`` added to that one process's
+    environment (the staff password travels there, never in argv, where `ps` shows it to every local user)."""
+
+    service: str
+    args: tuple[str, ...]
+    env: dict = field(default_factory=dict, compare=False)
+
+
+def manage(cfg: Config, service: str, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return run([str(VENV / "bin" / "python"), "manage.py", *args], env={**cfg.service_env(service), **(env or {})},
                cwd=REPO / "services" / service, what=f"{service}: manage.py {' '.join(args[:1])}")
 
 
-def seed_commands(cfg: Config) -> dict[str, tuple[str, ...]]:
-    """What each service's `seed` entries run under `make up`: label → (service, command, args…). The staff
-    account comes from SHOP_ADMIN_*; the demo catalog only with SHOP_DEMO_DATA (and only into an empty catalog);
-    any other entry runs without arguments."""
+def seed_commands(cfg: Config) -> dict[str, Seed]:
+    """What each service's `seed` entries run under `make up`: label → Seed. The staff account comes from
+    SHOP_ADMIN_* in create_staff's own environment; the demo catalog only with SHOP_DEMO_DATA (and only into an
+    empty catalog); any other entry runs without arguments."""
     seeds = {}
     for service in cfg.services:
         for command in service.seed:
             if command == "create_staff":
-                seeds[f"staff account {cfg.admin_email}"] = (
-                    service.name, command, "--email", cfg.admin_email, "--password", cfg.admin_password,
-                    "--name", cfg.admin_name)
+                seeds[f"staff account {cfg.admin_email}"] = Seed(service.name, (command,), {
+                    "SHOP_ADMIN_EMAIL": cfg.admin_email, "SHOP_ADMIN_PASSWORD": cfg.admin_password,
+                    "SHOP_ADMIN_NAME": cfg.admin_name})
             elif command == "seed_demo_catalog":
                 if cfg.demo_data:
-                    seeds["demo catalog (only into an empty catalog)"] = (service.name, command)
+                    seeds["demo catalog (only into an empty catalog)"] = Seed(service.name, (command,))
             else:
-                seeds[f"{service.name}: {command}"] = (service.name, command)
+                seeds[f"{service.name}: {command}"] = Seed(service.name, (command,))
     return seeds
+
+
+def seed_note(output: str) -> str:
+    """The line of a seed's output the terminal shows: its last one, marked as a warning when create_staff
+    refused to make the address staff (a customer registered it first)."""
+    lines = output.strip().splitlines()
+    if not lines:
+        return ""
+    return f"! WARNING: {lines[-1]}" if lines[-1].startswith(NOT_STAFF) else lines[-1]
+
+
+def refuse_default_staff_password(cfg: Config) -> None:
+    """Bound beyond loopback, refuse to start while the staff account still accepts the development default,
+    whatever SHOP_ADMIN_PASSWORD says now: create_staff never changes an existing account's password, so an
+    account seeded admin/admin by an earlier loopback run keeps it. The candidate goes on stdin."""
+    identity = next((s for s in cfg.services if "create_staff" in s.seed), None)
+    if not cfg.exposed or identity is None:
+        return
+    result = subprocess.run([str(VENV / "bin" / "python"), "manage.py", "password_accepted", "--email",
+                             cfg.admin_email], input=DEFAULT_ADMIN_PASSWORD + "\n", env=cfg.service_env(identity.name),
+                            cwd=REPO / "services" / identity.name, text=True, capture_output=True)
+    if result.returncode == 0:
+        raise SetupError(f"the staff account {cfg.admin_email} still accepts the default password "
+                         f"{DEFAULT_ADMIN_PASSWORD!r} and SHOP_BIND_ADDRESS={cfg.bind_address} reaches beyond this "
+                         f"machine: change its password (\"Forgot password?\" on the sign-in page) "
+                         f"or bind to 127.0.0.1")
+    if result.returncode != 3:  # password_accepted's "not accepted"; anything else is a failure to check
+        raise SetupError(f"{identity.name}: manage.py password_accepted failed (exit {result.returncode})\n"
+                         f"{result.stdout}{result.stderr}".strip())
 
 
 def prepare_databases(cfg: Config, progress: Progress) -> None:
@@ -46,11 +88,12 @@ def prepare_databases(cfg: Config, progress: Progress) -> None:
     if seeds:
         with progress.step(f"Seeding: {'; '.join(seeds)}"):
             with ThreadPoolExecutor(max_workers=len(seeds)) as pool:
-                outputs = [pool.submit(manage, cfg, *args) for args in seeds.values()]
+                outputs = [pool.submit(manage, cfg, seed.service, *seed.args, env=seed.env) for seed in seeds.values()]
                 for output in outputs:
-                    out = output.result().stdout.strip()
-                    if out:
-                        progress.note(out.splitlines()[-1])
+                    note = seed_note(output.result().stdout)
+                    if note:
+                        progress.note(note)
+    refuse_default_staff_password(cfg)
 
 
 def declare_topology(cfg: Config, progress: Progress) -> None:

@@ -1,8 +1,12 @@
-"""The broker: started when it is installed here but not running, and the vhost of RABBITMQ_URL created."""
+"""The broker: started when it is installed here but not running, the vhost of RABBITMQ_URL created, and in it one
+user per service with that service's least privileges (deploy/topology.py), its password generated once."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -10,7 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from .commands import run
 from .config import Config, SetupError
@@ -48,11 +52,104 @@ def ensure_rabbitmq(cfg: Config, progress: Progress) -> None:
                 if time.monotonic() > deadline:
                     raise SetupError(f"RabbitMQ did not start listening on {host}:{port} within 90 s")
                 time.sleep(1)
-    vhost = unquote(url.path[1:]) if url.path not in ("", "/") else "/"
+    vhost = _vhost(cfg)
     if vhost != "/":
         with progress.step(f"Making sure the RabbitMQ vhost {vhost!r} exists"):
             ensure_vhost(host, vhost, unquote(url.username or "guest"), unquote(url.password or "guest"),
                          cfg.shop.broker["management_port"])
+    ensure_service_users(cfg, progress)
+
+
+def _vhost(cfg: Config) -> str:
+    path = urlsplit(cfg.rabbitmq_url).path
+    return unquote(path[1:]) if path not in ("", "/") else "/"
+
+
+def _credentials_file(cfg: Config) -> Path:
+    return cfg.secrets_dir / "rabbitmq-users.json"
+
+
+def credentials(cfg: Config) -> dict[str, dict]:
+    """service → {"user", "password"}: generated once into $SHOP_DATA_DIR/secrets/ (mode 600), the same on every
+    start. User names carry the shop's instance id: users are global on a broker that several shops may share."""
+    path = _credentials_file(cfg)
+    known = json.loads(path.read_text()) if path.exists() else {}
+    missing = [s.name for s in cfg.shop.services if s.name not in known]
+    if missing:
+        for name in missing:
+            known[name] = {"user": f"shop-{cfg.instance_id}-{name}", "password": secrets.token_hex(24)}
+        cfg.secrets_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(known, f, indent=2)
+        temporary.replace(path)
+    return known
+
+
+def service_url(cfg: Config, service: str) -> str:
+    """RABBITMQ_URL with ``service``'s own user instead of the administrator of RABBITMQ_URL."""
+    parts = urlsplit(cfg.rabbitmq_url)
+    account = credentials(cfg)[service]
+    host = parts.hostname or "127.0.0.1"
+    netloc = f"{quote(account['user'], safe='')}:{quote(account['password'], safe='')}@" + (
+        f"[{host}]" if ":" in host else host) + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+
+
+def _password_hash(password: str) -> str:
+    """RabbitMQ's rabbit_password_hashing_sha256: base64(salt + sha256(salt + password)), a 4-byte salt."""
+    salt = secrets.token_bytes(4)
+    return base64.b64encode(salt + hashlib.sha256(salt + password.encode()).digest()).decode()
+
+
+def definitions(cfg: Config) -> dict:
+    """The services' users and their permissions in the vhost, as a RabbitMQ definitions document (only password
+    hashes in it): imported in one step, by `rabbitmqctl import_definitions` or the management API."""
+    vhost, accounts = _vhost(cfg), credentials(cfg)
+    users, permissions, topic_permissions = [], [], []
+    for service in cfg.shop.services:
+        user = accounts[service.name]["user"]
+        users.append({"name": user, "password_hash": _password_hash(accounts[service.name]["password"]),
+                      "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": []})
+        permissions.append({"user": user, "vhost": vhost, **service.broker_permissions()})
+        topic_permissions.append({"user": user, "vhost": vhost, **service.broker_topic_permissions()})
+    return {"users": users, "permissions": permissions, "topic_permissions": topic_permissions}
+
+
+def ensure_service_users(cfg: Config, progress: Progress) -> None:
+    """Create (or bring back to their generated passwords and least privileges) the services' broker users."""
+    url = urlsplit(cfg.rabbitmq_url)
+    host = url.hostname or "127.0.0.1"
+    document = definitions(cfg)
+    with progress.step(f"Giving each service its own RabbitMQ user in vhost {_vhost(cfg)!r}"):
+        ctl = _rabbitmqctl()
+        if ctl and _local(host):
+            cfg.secrets_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            path = cfg.secrets_dir / "rabbitmq-definitions.json"
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                json.dump(document, f)
+            for attempt in range(3):  # the CLI fails now and then while the node is busy: try again
+                done = subprocess.run([ctl, "-q", "import_definitions", str(path)], text=True, capture_output=True,
+                                      timeout=120)
+                if done.returncode == 0:
+                    return
+                time.sleep(2 * (attempt + 1))
+        api = f"http://{host}:{cfg.shop.broker['management_port']}/api/definitions"
+        auth = "Basic " + base64.b64encode(
+            f"{unquote(url.username or 'guest')}:{unquote(url.password or 'guest')}".encode()).decode()
+        request = urllib.request.Request(api, data=json.dumps(document).encode(), method="POST",
+                                         headers={"Authorization": auth, "Content-Type": "application/json"})
+        try:
+            urllib.request.urlopen(request, timeout=30).close()
+        except (urllib.error.URLError, OSError) as exc:
+            raise SetupError(f"cannot create the services' RabbitMQ users: rabbitmqctl is not usable here and the "
+                             f"management API at {api} said: {exc}") from None
+
+
+def _rabbitmqctl() -> str | None:
+    return shutil.which("rabbitmqctl") or ("/usr/sbin/rabbitmqctl" if Path("/usr/sbin/rabbitmqctl").exists() else None)
 
 
 def management_url(cfg: Config) -> str | None:
@@ -65,7 +162,7 @@ def management_url(cfg: Config) -> str | None:
 def ensure_vhost(host: str, vhost: str, user: str, password: str, management_port: int) -> None:
     """Create ``vhost`` and give ``user`` full rights on it: with rabbitmqctl when the broker is local and we may
     use it, else through the management API."""
-    ctl = shutil.which("rabbitmqctl") or ("/usr/sbin/rabbitmqctl" if Path("/usr/sbin/rabbitmqctl").exists() else None)
+    ctl = _rabbitmqctl()
     if ctl and _local(host):
         for attempt in range(3):  # the CLI fails now and then while the node is busy or restarting: try again
             added = subprocess.run([ctl, "-q", "add_vhost", vhost], text=True, capture_output=True, timeout=60)

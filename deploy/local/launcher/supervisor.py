@@ -8,7 +8,6 @@ processes.py, which leaves a pid record in $SHOP_DATA_DIR/run/pids/ (see there).
 """
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ import topology
 from . import monitoring, processes
 from .config import LOCAL_DIR, REPO, VENV, Config
 from .gateway import nginx_command
+from .rabbitmq import service_url
 from .render import render
 
 # start order: consumers first (their queues fill while the rest starts), the sink before the sender needs it,
@@ -42,6 +42,7 @@ class Program:
     group: str = ""  # the supervisor group it belongs to (a service's web instances)
     port: int | None = None  # a port it listens on (checked free before starting), when not ready_port
     environment: dict[str, str] = field(default_factory=dict)  # besides the shop's common environment
+    service: str = ""  # the service it is a process of: it gets that service's own broker user
 
 
 def local_argv(kind: topology.Kind, port: int | None) -> list[str]:
@@ -63,7 +64,7 @@ def service_programs(cfg: Config, service: topology.Service) -> list[Program]:
     for process in service.processes:
         kind = process.kind
         common = dict(directory=folder, priority=PRIORITY.get(kind.name, OTHER_PRIORITY), stopsignal=kind.stop_signal,
-                      stopwaitsecs=kind.stop_grace_seconds)
+                      stopwaitsecs=kind.stop_grace_seconds, service=service.name)
         if kind.name == "web":
             for index, port in enumerate(cfg.web_ports(service), start=1):
                 table.append(Program(f"{process.name}-{index}", local_argv(kind, port), startsecs=5,
@@ -99,6 +100,15 @@ def programs(cfg: Config) -> list[Program]:
     return table
 
 
+def program_environment(cfg: Config, program: Program) -> str:
+    """The environment= entries beyond the name: a service's processes get its own broker user's URL (which is why
+    supervisord.conf is readable by its owner alone)."""
+    if not program.service:
+        return ""
+    url = service_url(cfg, program.service).replace("%", "%%")  # percent-encoded: no quote or space in it
+    return f',RABBITMQ_URL="{url}"'
+
+
 def _supervisor_quote(value: str) -> str:
     escaped = value.replace("%", "%%")
     return f'"{escaped}"' if re.search(r"\s", escaped) else escaped
@@ -113,7 +123,7 @@ def recorded_command(cfg: Config, program: Program) -> list[str]:
 def render_supervisor(cfg: Config, table: list[Program]) -> Path:
     common = {"LOG_DIR": cfg.log_dir, "RUN_DIR": cfg.run_dir, "REPO_DIR": REPO,
               "SUPERVISOR_CONF": cfg.supervisor_conf,
-              "INSTANCE_ID": hashlib.sha1(str(cfg.data_dir).encode()).hexdigest()[:8]}
+              "INSTANCE_ID": cfg.instance_id}
     text = render((LOCAL_DIR / "supervisord.conf.template").read_text(), common)
     program_template = (LOCAL_DIR / "program.conf.template").read_text()
     groups: dict[str, list[Program]] = {}
@@ -123,12 +133,15 @@ def render_supervisor(cfg: Config, table: list[Program]) -> Path:
             "COMMAND": " ".join(_supervisor_quote(p) for p in recorded_command(cfg, program)),
             "DIRECTORY": program.directory, "PRIORITY": program.priority, "STARTSECS": program.startsecs,
             "STOPSIGNAL": program.stopsignal, "STOPWAITSECS": program.stopwaitsecs,
-            "ENVIRONMENT": "".join(f',{k}="{v}"' for k, v in program.environment.items())})
+            "ENVIRONMENT": "".join(f',{k}="{v}"' for k, v in program.environment.items())
+            + program_environment(cfg, program)})
         if program.group:
             groups.setdefault(program.group, []).append(program)
     # `supervisorctl stop product-web:*` stops every web process of a service at once
     for group, members in groups.items():
         text += (f"\n[group:{group}]\nprograms={','.join(p.name for p in members)}\n"
                  f"priority={members[0].priority}\n")
+    cfg.supervisor_conf.touch(mode=0o600)
+    cfg.supervisor_conf.chmod(0o600)  # it holds the services' broker passwords
     cfg.supervisor_conf.write_text(text)
     return cfg.supervisor_conf

@@ -2,20 +2,23 @@
 from __future__ import annotations
 
 from helpers import config, with_services
-from launcher.databases import seed_commands
+from launcher.databases import Seed, seed_commands
 
 
 def test_staff_account_from_the_environment_and_demo_catalog_by_default(monkeypatch, tmp_path):
     cfg = config(monkeypatch, tmp_path, SHOP_ADMIN_EMAIL="boss@example.com", SHOP_ADMIN_PASSWORD="pw")
     seeds = seed_commands(cfg)
-    assert seeds["staff account boss@example.com"] == (
-        "identity", "create_staff", "--email", "boss@example.com", "--password", "pw", "--name", "Shop Admin")
-    assert ("product", "seed_demo_catalog") in seeds.values()
+    staff = seeds["staff account boss@example.com"]
+    # the account travels in create_staff's own environment, never in argv (which `ps` shows to everyone)
+    assert (staff.service, staff.args) == ("identity", ("create_staff",))
+    assert staff.env == {"SHOP_ADMIN_EMAIL": "boss@example.com", "SHOP_ADMIN_PASSWORD": "pw",
+                         "SHOP_ADMIN_NAME": "Shop Admin"}
+    assert Seed("product", ("seed_demo_catalog",)) in seeds.values()
 
 
 def test_no_demo_catalog_without_demo_data(monkeypatch, tmp_path):
     seeds = seed_commands(config(monkeypatch, tmp_path, SHOP_DEMO_DATA="0"))
-    assert [args[1] for args in seeds.values()] == ["create_staff"]
+    assert [seed.args for seed in seeds.values()] == [("create_staff",)]
 
 
 def test_seeds_and_consumers_follow_the_declaration(monkeypatch, tmp_path):
@@ -26,6 +29,6 @@ database = "postgres"
 processes = ["web", "relay"]
 seed = ["create_staff", "purge_everything"]
 """))
-    assert [args[:2] for args in seed_commands(cfg).values()] == [("order", "create_staff"),
-                                                                  ("order", "purge_everything")]
+    assert [(seed.service, *seed.args) for seed in seed_commands(cfg).values()] == [
+        ("order", "create_staff"), ("order", "purge_everything")]
     assert [s.name for s in cfg.services if s.consumes] == []  # no consumer: no declare_topology
