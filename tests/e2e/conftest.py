@@ -141,6 +141,14 @@ def shop(tmp_path_factory) -> Shop:
     finally:
         _stop(launcher)
         _rabbitmqctl("delete_vhost", vhost)
+        for account in broker_users(data_dir).values():  # users are global on the broker: the launcher made these
+            _rabbitmqctl("delete_user", account["user"])
+
+
+def broker_users(data_dir: Path) -> dict[str, dict]:
+    """service → {"user", "password"}: the broker users the launcher generated for this shop (make up)."""
+    path = data_dir / "secrets" / "rabbitmq-users.json"
+    return json.loads(path.read_text()) if path.exists() else {}
 
 
 def _stop(launcher: subprocess.Popen) -> None:

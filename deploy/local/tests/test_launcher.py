@@ -90,6 +90,9 @@ class Shop:
             processes.stop(left, grace_seconds=20)
         ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
         subprocess.run([ctl, "-q", "delete_vhost", self.vhost], capture_output=True, timeout=60)
+        users = self.data_dir / "secrets" / "rabbitmq-users.json"  # the services' users the launcher made
+        for account in json.loads(users.read_text()).values() if users.exists() else ():
+            subprocess.run([ctl, "-q", "delete_user", account["user"]], capture_output=True, timeout=60)
 
 
 @pytest.fixture
