@@ -10,7 +10,10 @@ Standard library only: `make up` reads it before the virtualenv exists.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
+import secrets
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,6 +153,27 @@ class Topology:
         found += [self.monitoring[k] for k in ("local_prometheus_offset", "local_nginx_status_offset",
                                                "local_nginx_exporter_offset") if k in self.monitoring]
         return found
+
+
+def broker_definitions(shop: Topology, vhost: str, accounts: dict[str, tuple[str, str]]) -> dict:
+    """The services' broker users with their least privileges in ``vhost``, as a RabbitMQ definitions document
+    (`rabbitmqctl import_definitions`, or POST /api/definitions): ``accounts`` maps service → (user, password);
+    only salted password hashes go into the document. `make up` and compose import it; Kubernetes has the
+    same permissions as Permission and TopicPermission resources."""
+    users, permissions, topic_permissions = [], [], []
+    for service in shop.services:
+        user, password = accounts[service.name]
+        users.append({"name": user, "password_hash": _password_hash(password),
+                      "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": []})
+        permissions.append({"user": user, "vhost": vhost, **service.broker_permissions()})
+        topic_permissions.append({"user": user, "vhost": vhost, **service.broker_topic_permissions()})
+    return {"users": users, "permissions": permissions, "topic_permissions": topic_permissions}
+
+
+def _password_hash(password: str) -> str:
+    """RabbitMQ's rabbit_password_hashing_sha256: base64(salt + sha256(salt + password)), with a 4-byte salt."""
+    salt = secrets.token_bytes(4)
+    return base64.b64encode(salt + hashlib.sha256(salt + password.encode()).digest()).decode()
 
 
 def load(path: Path = TOPOLOGY_FILE) -> Topology:

@@ -3,7 +3,6 @@ user per service with that service's least privileges (deploy/topology.py), its 
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 import secrets
@@ -15,6 +14,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+import topology
 
 from .commands import run
 from .config import Config, SetupError
@@ -97,24 +98,10 @@ def service_url(cfg: Config, service: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
 
 
-def _password_hash(password: str) -> str:
-    """RabbitMQ's rabbit_password_hashing_sha256: base64(salt + sha256(salt + password)), a 4-byte salt."""
-    salt = secrets.token_bytes(4)
-    return base64.b64encode(salt + hashlib.sha256(salt + password.encode()).digest()).decode()
-
-
 def definitions(cfg: Config) -> dict:
-    """The services' users and their permissions in the vhost, as a RabbitMQ definitions document (only password
-    hashes in it): imported in one step, by `rabbitmqctl import_definitions` or the management API."""
-    vhost, accounts = _vhost(cfg), credentials(cfg)
-    users, permissions, topic_permissions = [], [], []
-    for service in cfg.shop.services:
-        user = accounts[service.name]["user"]
-        users.append({"name": user, "password_hash": _password_hash(accounts[service.name]["password"]),
-                      "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": []})
-        permissions.append({"user": user, "vhost": vhost, **service.broker_permissions()})
-        topic_permissions.append({"user": user, "vhost": vhost, **service.broker_topic_permissions()})
-    return {"users": users, "permissions": permissions, "topic_permissions": topic_permissions}
+    """The services' users and their permissions in the vhost (deploy/topology.py), only password hashes in it."""
+    accounts = {name: (a["user"], a["password"]) for name, a in credentials(cfg).items()}
+    return topology.broker_definitions(cfg.shop, _vhost(cfg), accounts)
 
 
 def ensure_service_users(cfg: Config, progress: Progress) -> None:
