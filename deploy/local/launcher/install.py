@@ -61,16 +61,14 @@ def install_system_packages(progress: Progress) -> None:
             apt_install(missing)
 
 
-def python_requirements() -> list[str]:
-    """pip arguments: the lead's requirements-dev.txt when present, else shopkit and every service's own list."""
-    dev = REPO / "requirements-dev.txt"
-    if dev.exists():
-        args = ["-r", str(dev)]
-    else:
-        args = ["-e", str(REPO / "libs" / "shopkit")]
-        for req in sorted((REPO / "services").glob("*/requirements.txt")):
-            args += ["-r", str(req)]
-    return args + ["gunicorn", "supervisor"]  # what the launcher itself runs
+LOCK = REPO / "requirements-dev.lock"  # every package pinned with its hashes (scripts/lock.py)
+SHOPKIT = REPO / "libs" / "shopkit"
+
+
+def pip_installs() -> list[list[str]]:
+    """The pip install arguments, in order: the lock, each package checked against its hashes; then shopkit, a
+    local path hashes cannot apply to (its dependencies are in the lock; built with the locked setuptools)."""
+    return [["--require-hashes", "-r", str(LOCK)], ["--no-deps", "--no-build-isolation", "-e", str(SHOPKIT)]]
 
 
 def ensure_virtualenv(progress: Progress) -> None:
@@ -78,14 +76,14 @@ def ensure_virtualenv(progress: Progress) -> None:
     if not python.exists():
         with progress.step(f"Creating the virtualenv {VENV.relative_to(REPO)}"):
             run([sys.executable, "-m", "venv", str(VENV)], what="python -m venv")
-    sources = [REPO / "requirements-dev.txt", REPO / "libs" / "shopkit" / "pyproject.toml",
-               *sorted((REPO / "services").glob("*/requirements.txt"))]
+    sources = [LOCK, SHOPKIT / "pyproject.toml"]
     stamp, digest = VENV / ".shop-up-requirements", _digest(*sources)
     if stamp.exists() and stamp.read_text() == digest:
         return
     with progress.step("Installing Python packages (pip)"):
-        run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *python_requirements()],
-            cwd=REPO, what="pip install")  # requirement files name paths relative to the checkout
+        for args in pip_installs():
+            run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *args], cwd=REPO,
+                what=f"pip install {' '.join(args[:-1])} {Path(args[-1]).relative_to(REPO)}")
         stamp.write_text(digest)
 
 
