@@ -57,7 +57,13 @@ def secret_names(topology) -> list[str]:
         names += [f"{service.name.upper()}_DB_PASSWORD", f"{service.name.upper()}_SECRET_KEY"]
     if any(s.database == "mariadb" for s in topology.services):
         names.append("MARIADB_ROOT_PASSWORD")
+    names += [broker_secret(service) for service in topology.services]
     return [*names, "RABBITMQ_PASSWORD", "SHOP_ADMIN_PASSWORD", *monitoring_secret_names()]
+
+
+def broker_secret(service) -> str:
+    """The password of the service's own broker user (named after the service; made by the broker-users job)."""
+    return f"RABBITMQ_{service.name.upper()}_PASSWORD"
 
 
 # --- the document ------------------------------------------------------------------------------------------
@@ -76,8 +82,10 @@ def database_url(service, topology) -> str:
     return f"{scheme}://{service.name}:{password}@{database_host(service)}:{port}/{service.name}"
 
 
-def broker_url(topology) -> str:
-    return f"amqp://shop:${{RABBITMQ_PASSWORD}}@broker:{topology.broker['amqp_port']}/%2F"
+def broker_url(service, topology) -> str:
+    """The service's own user: it may publish only its own event types and read only its own queues (the
+    permissions of deploy/topology.py); the broker's administrator `shop` is for the broker-users job alone."""
+    return f"amqp://{service.name}:{secret(broker_secret(service))}@broker:{topology.broker['amqp_port']}/%2F"
 
 
 def python_environment(service, topology) -> dict:
@@ -85,7 +93,7 @@ def python_environment(service, topology) -> dict:
     env = {
         f"{service.name.upper()}_DATABASE_URL": database_url(service, topology),
         f"{service.name.upper()}_SECRET_KEY": secret(f"{service.name.upper()}_SECRET_KEY"),
-        "RABBITMQ_URL": broker_url(topology),
+        "RABBITMQ_URL": broker_url(service, topology),
         "SHOP_JWKS_URL": f"http://identity-web:{identity.port}/api/v1/auth/jwks.json",
         # every service's web address: the shop-wide ops status asks each one there (shopkit.ops)
         "SHOP_SERVICE_URLS": ",".join(f"{s.name}=http://{s.name}-web:{s.port}" for s in topology.services),
@@ -95,8 +103,6 @@ def python_environment(service, topology) -> dict:
     if any("smtp" in p.kind.needs for p in service.processes):
         env["EMAIL_HOST"] = "${EMAIL_HOST:-mailbox}"
         env["EMAIL_PORT"] = "${EMAIL_PORT:-" + str(topology.mailbox["smtp_port"]) + "}"
-    if service.seed:
-        env.update(seed_environment(service))
     return env
 
 
@@ -191,13 +197,21 @@ def jobs(topology) -> dict:
         database = healthy(database_host(service))
         services[f"{service.name}-migrate"] = one_shot([service.name, "manage", "migrate", "--noinput"], env,
                                                        [database])
-        if service.seed:
-            services[f"{service.name}-seed"] = one_shot([service.name, "seed"], env,
+        if service.seed:  # the staff password reaches this one-shot alone, never a long-running process
+            services[f"{service.name}-seed"] = one_shot([service.name, "seed"], {**env, **seed_environment(service)},
                                                         [database, done(f"{service.name}-migrate")])
         if service.consumes:
-            # its queues and bindings exist before any relay publishes: an event with no bound queue is dropped
+            # its queues and bindings exist before any relay publishes: an event with no bound queue is dropped.
+            # As the service's own user: its grants cover its queues.
             services[f"{service.name}-declare"] = one_shot([service.name, "manage", "declare_topology"], env,
-                                                           [healthy("broker")])
+                                                           [healthy("broker"), done("broker-users")])
+    # each service's broker user with its least privileges (deploy/topology.py), through the management API
+    services["broker-users"] = one_shot(
+        ["broker-users"],
+        {"SHOP_BROKER_ADMIN_URL": f"http://shop:{secret('RABBITMQ_PASSWORD')}@broker:"
+                                  f"{topology.broker['management_port']}/",
+         **{broker_secret(s): secret(broker_secret(s)) for s in topology.services}},
+        [healthy("broker")])
     return services
 
 
@@ -213,7 +227,7 @@ def processes(topology) -> dict:
             kind = process.kind
             depends = list(prepared)
             if "broker" in kind.needs:
-                depends.append(healthy("broker"))
+                depends += [healthy("broker"), done("broker-users")]
             if "smtp" in kind.needs:
                 depends.append(healthy("mailbox"))
             if kind.name == "consumer":

@@ -8,14 +8,20 @@ carries. Standard library only (the image's virtualenv is on PATH for what it ru
     shop order consumer            manage.py consume_events, health on $SHOP_HEALTH_PORT (9100)
     shop identity manage migrate   manage.py migrate
     shop identity seed             the service's seed commands of the topology, in order (one-shot)
+    shop broker-users              each service's broker user, named after it, with its least privileges
+                                   (one-shot; $SHOP_BROKER_ADMIN_URL, $RABBITMQ_<SERVICE>_PASSWORD)
     shop probe                     GET /readyz on this container's process's port (the image's HEALTHCHECK)
 """
 from __future__ import annotations
 
+import base64
+import json
 import os
 import sys
+import time
 import urllib.error
 import urllib.request
+from urllib.parse import unquote, urlsplit
 from pathlib import Path
 
 APP = Path(os.environ.get("SHOP_APP_DIR", "/app"))
@@ -52,6 +58,34 @@ def command(argv: list[str], environ: dict) -> tuple[list[str], Path, dict]:
         return [*process.kind.argv(process.port), *rest], folder, env
     env.setdefault("SHOP_HEALTH_PORT", str(process.port))  # the worker's health server (shopkit.messaging.runtime)
     return [*process.kind.argv(), *rest], folder, env
+
+
+def broker_users(environ: dict, timeout: float = 120) -> int:
+    """Import the services' users and permissions (topology.broker_definitions) into the broker's vhost
+    ($SHOP_BROKER_VHOST, `/`) through the management API of $SHOP_BROKER_ADMIN_URL (http://user:password@host:
+    port/); each user is named after its service ($SHOP_BROKER_USER_PREFIX before it, none by default), its
+    password from $RABBITMQ_<SERVICE>_PASSWORD. Retried while the API starts."""
+    shop = topology.load()
+    admin = urlsplit(environ["SHOP_BROKER_ADMIN_URL"])
+    prefix = environ.get("SHOP_BROKER_USER_PREFIX", "")
+    accounts = {s.name: (prefix + s.name, environ[f"RABBITMQ_{s.name.upper()}_PASSWORD"]) for s in shop.services}
+    vhost = environ.get("SHOP_BROKER_VHOST", "/")
+    document = json.dumps(topology.broker_definitions(shop, vhost, accounts)).encode()
+    auth = base64.b64encode(f"{unquote(admin.username or '')}:{unquote(admin.password or '')}".encode()).decode()
+    api = f"{admin.scheme}://{admin.hostname}:{admin.port or 15672}/api/definitions"
+    deadline = time.monotonic() + timeout
+    while True:
+        request = urllib.request.Request(api, data=document, method="POST", headers={
+            "Authorization": f"Basic {auth}", "Content-Type": "application/json"})
+        try:
+            urllib.request.urlopen(request, timeout=10).close()
+            print(f"broker users: {', '.join(user for user, _ in accounts.values())}")
+            return 0
+        except (urllib.error.URLError, OSError) as exc:
+            if time.monotonic() > deadline or (isinstance(exc, urllib.error.HTTPError) and exc.code in (400, 401)):
+                print(f"broker users: {api}: {exc}", file=sys.stderr)
+                return 1
+            time.sleep(2)
 
 
 def health_port() -> int | None:
@@ -91,6 +125,8 @@ def main(argv: list[str]) -> int:
         return 0
     if argv[0] == "probe":
         return probe(argv[1] if len(argv) > 1 else "/readyz")
+    if argv[0] == "broker-users":
+        return broker_users(dict(os.environ))
     args, folder, env = command(argv, dict(os.environ))
     os.chdir(folder)
     os.execvpe(args[0], args, env)

@@ -155,3 +155,24 @@ def test_grafana_is_opt_in_and_provisioned_with_prometheus_and_the_dashboards(sh
     assert mounts["./deploy/grafana"] == provider["options"]["path"]  # where the dashboards are mounted
     dashboards = sorted((compose_env.DEPLOY.parent / "deploy/grafana").glob("*.json"))
     assert dashboards and all(json.loads(d.read_text())["uid"] for d in dashboards)
+
+
+def test_each_service_uses_its_own_broker_user_made_by_the_broker_users_job(shop, doc):
+    users = doc["services"]["broker-users"]
+    assert users["command"] == ["broker-users"]
+    assert conditions(users) == {"broker": "service_healthy"}
+    for name, entry in doc["services"].items():
+        url = entry.get("environment", {}).get("RABBITMQ_URL")
+        if url is None:
+            continue
+        service = shop.service(name.split("-", 1)[0])
+        assert url.startswith(f"amqp://{service.name}:${{{compose.broker_secret(service)}:?"), name
+        if not name.endswith(("-migrate", "-seed")):  # those two never connect to the broker
+            assert conditions(entry)["broker-users"] == "service_completed_successfully", name
+        assert "RABBITMQ_PASSWORD" not in str(entry["environment"]), f"{name} holds the broker administrator's"
+
+
+def test_the_staff_password_reaches_the_seed_job_alone(doc):
+    holders = [name for name, entry in doc["services"].items()
+               if "SHOP_ADMIN_PASSWORD" in entry.get("environment", {})]
+    assert holders == ["identity-seed"]

@@ -68,3 +68,48 @@ def test_the_gateway_serves_stub_status_where_nginx_status_listen_says(tmp_path,
     assert f"listen 127.0.0.1:{status};" in gateway.prepare({}).read_text()  # alone: the loopback
     conf = gateway.prepare({"NGINX_STATUS_LISTEN": f"0.0.0.0:{status}"}).read_text()
     assert f"listen 0.0.0.0:{status};" in conf and "listen 127.0.0.1" not in conf  # compose: the container network
+
+
+def test_broker_users_gives_each_service_its_own_least_privileged_user_on_the_real_broker():
+    """`shop broker-users` through the management API of the local RabbitMQ, in a throwaway vhost; then each
+    user may publish its own event types and is refused (ACCESS_REFUSED) another's."""
+    import asyncio
+    import subprocess
+    import uuid
+
+    import aio_pika
+    from aiormq.exceptions import ChannelAccessRefused
+
+    shop = topology.load()
+    run = uuid.uuid4().hex[:8]
+    vhost, prefix = f"compose-users-{run}", f"compose-{run}-"
+    passwords = {s.name: uuid.uuid4().hex for s in shop.services}
+    environ = {"SHOP_BROKER_ADMIN_URL": "http://guest:guest@127.0.0.1:15672/", "SHOP_BROKER_VHOST": vhost,
+               "SHOP_BROKER_USER_PREFIX": prefix,
+               **{f"RABBITMQ_{name.upper()}_PASSWORD": password for name, password in passwords.items()}}
+    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True, timeout=60)
+
+    def publish(service: str, key: str) -> bool:
+        async def go():
+            url = f"amqp://{prefix}{service}:{passwords[service]}@127.0.0.1:5672/{vhost}"
+            async with await aio_pika.connect(url, timeout=10) as connection:
+                channel = await connection.channel(publisher_confirms=True)
+                exchange = await channel.declare_exchange("shop.events", aio_pika.ExchangeType.TOPIC, durable=True)
+                await exchange.publish(aio_pika.Message(b"{}"), routing_key=key)
+        try:
+            asyncio.run(go())
+            return True
+        except ChannelAccessRefused:
+            return False
+
+    try:
+        assert entry.broker_users(environ, timeout=30) == 0
+        assert publish("product", "stock.reserved")
+        assert not publish("product", "order.placed")
+        assert publish("order", "order.placed")
+        assert not publish("identity", "product.created")
+    finally:
+        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True, timeout=60)
+        for service in shop.services:
+            subprocess.run(["rabbitmqctl", "-q", "delete_user", prefix + service.name], capture_output=True,
+                           timeout=60)
