@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import topology
 from helpers import config
 from launcher import databases
 from launcher.config import REPO, VENV, SetupError
@@ -127,3 +128,12 @@ def test_a_customer_who_registered_the_admin_email_first_is_a_warning(monkeypatc
     databases.prepare_databases(cfg, Progress())
     out = capsys.readouterr().out
     assert "! WARNING: NOT staff: boss@example.com already has a customer account" in out
+
+
+def test_the_topologys_publishers_are_the_owners_shopkit_checks_events_against():
+    """Broker topic permissions (deploy/topology.toml `publishes`) and the consumers' ownership check
+    (shopkit.events.OWNERS) must name the same owner for every aggregate."""
+    from shopkit.events import OWNERS
+
+    shop = topology.load()
+    assert {aggregate: s.name for s in shop.services for aggregate in s.publishes} == OWNERS
