@@ -4,8 +4,8 @@ Registered in deploy/generate.py as ``kubernetes.generate:render``: `python3 dep
 under deploy/kubernetes/base/, and `make test` checks that the committed ones are up to date. Standard library
 only. What is written here (per service and process kind): ServiceAccount, Deployments, the web Service, HPA,
 PodDisruptionBudgets, NetworkPolicies, the migrate/seed and topology Jobs, the broker User, Permission and
-TopicPermission, the database (a CloudNativePG Cluster or a mariadb-operator MariaDB with its Database, User and Grant), the
-gateway's Deployment/Service/policy, and the base's kustomization.yaml. Hand-written files sit beside them
+TopicPermission, the database (a CloudNativePG Cluster or a mariadb-operator MariaDB with its Database, User and
+Grant), the gateway's Deployment/Service/policy, and the base's kustomization.yaml. Hand-written files sit beside them
 (base/common, base/broker, base/gateway/ingress.yaml, the overlays); README.md explains the choices.
 """
 from __future__ import annotations

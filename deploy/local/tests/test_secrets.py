@@ -66,7 +66,8 @@ def test_each_service_process_gets_its_own_broker_user_and_the_rest_none(monkeyp
 
 
 def test_create_staffs_not_staff_line_is_shown_as_a_warning():
-    assert databases.seed_note("created: staff account a@example.com (1)\n") == "created: staff account a@example.com (1)"
+    created = "created: staff account a@example.com (1)"
+    assert databases.seed_note(created + "\n") == created
     note = databases.seed_note("NOT staff: a@example.com already has a customer account, which is never promoted\n")
     assert note.startswith("! WARNING: NOT staff: a@example.com")
 
