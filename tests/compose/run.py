@@ -223,7 +223,7 @@ def wait_for(predicate, seconds: float, what: str, interval: float = 1.0):
 # --- the steps ----------------------------------------------------------------------------------------------
 def wait_healthy(shop, seconds: float) -> None:
     one_shots = {f"{s.name}-migrate" for s in shop.services} | {f"{s.name}-seed" for s in shop.services if s.seed} \
-        | {f"{s.name}-declare" for s in shop.services if s.consumes}
+        | {f"{s.name}-declare" for s in shop.services if s.consumes} | {"broker-users"}  # the services' broker users
 
     def settled():
         listing = containers()
