@@ -28,8 +28,10 @@ def test_each_worker_gets_its_own_loopback_metrics_port_from_the_topology(monkey
     assert len(ports) == len(set(ports)), "two programs would listen on one port"
     cfg.run_dir.mkdir(parents=True)
     text = render_supervisor(cfg, list(table.values())).read_text()
-    assert 'environment=SHOP_PROCESS_NAME="order-relay",SHOP_HEALTH_PORT="30203",SHOP_HEALTH_HOST="127.0.0.1"\n' in text
-    assert 'environment=SHOP_PROCESS_NAME="order-web-1"\n' in text  # web processes serve /metrics on their port
+    # (each line then ends with the service's own RABBITMQ_URL: test_secrets.py)
+    assert 'environment=SHOP_PROCESS_NAME="order-relay",SHOP_HEALTH_PORT="30203",SHOP_HEALTH_HOST="127.0.0.1",' \
+        'RABBITMQ_URL=' in text
+    assert 'environment=SHOP_PROCESS_NAME="order-web-1",RABBITMQ_URL=' in text  # web serve /metrics on their port
 
 
 def test_prometheus_scrapes_every_process_the_broker_and_the_gateway(monkeypatch, tmp_path):
