@@ -75,14 +75,14 @@ def order_reference(order_id: str) -> str:
 def shortages_in_words(data: dict) -> list[dict]:
     """Each shortage of an `order.rejected` payload with a label and a sentence a customer understands.
 
-    The product's name comes from the shortage itself or the payload's lines when the producer sent them;
-    otherwise the product id stands in for it.
+    The product's name comes from the payload's lines (DESIGN.md §3: order.rejected carries the order's items);
+    the product id stands in only for a shortage of a product the order did not list, which no order sends.
     """
-    names = {str(item.get("product_id")): item.get("name") for item in data.get("items") or []}
+    names = {str(item["product_id"]): item["name"] for item in data.get("items") or []}
     described = []
     for shortage in data.get("shortages") or []:
         product_id = str(shortage.get("product_id", ""))
-        label = shortage.get("name") or names.get(product_id) or f"product {product_id}"
+        label = names.get(product_id) or f"product {product_id}"
         requested, available = shortage.get("requested"), shortage.get("available")
         if not available or available <= 0:
             words = f"{label}: you asked for {requested}, but none is left"

@@ -216,7 +216,8 @@ def order_confirm_for_reservation(*, order_id) -> Order | None:
 
 
 def order_reject_for_reservation_failure(*, order_id, shortages: list[dict]) -> Order | None:
-    """``pending`` → ``rejected`` when product could not reserve; emits ``order.rejected`` with the shortages.
+    """``pending`` → ``rejected`` when product could not reserve; emits ``order.rejected`` with the shortages and
+    the order's lines (so the customer's message can name the products).
 
     Any other status (cancelled meanwhile, or an earlier copy already rejected it) is logged and changes nothing.
     Raises NotFound for an order this service never had.
@@ -234,6 +235,7 @@ def order_reject_for_reservation_failure(*, order_id, shortages: list[dict]) -> 
             "reason": constants.REASON_OUT_OF_STOCK,
             "shortages": [{"product_id": str(s["product_id"]), "requested": int(s["requested"]),
                            "available": int(s["available"])} for s in shortages],
+            "items": _items_and_total(order)["items"],
         }, subject=str(order.id))
     return order
 

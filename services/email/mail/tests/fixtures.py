@@ -99,9 +99,9 @@ def order_event(event_type: str, **overrides):
     order_id = overrides.pop("order_id", str(uuid.uuid4()))
     data = {"order_id": order_id, "customer_email": "ada@example.com", "customer_name": "Ada Lovelace"}
     if event_type == events.ORDER_REJECTED:
-        data.update(reason="insufficient stock",
+        data.update(reason="insufficient stock", items=ITEMS,
                     shortages=[{"product_id": "p-mug", "requested": 2, "available": 1},
-                               {"product_id": "p-gone", "requested": 3, "available": 0}])
+                               {"product_id": "p-tea", "requested": 1, "available": 0}])
     else:
         data.update(items=ITEMS, total="19.25", currency="EUR")
     data.update(overrides)

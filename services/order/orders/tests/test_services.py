@@ -232,7 +232,12 @@ def test_a_reservation_failure_rejects_a_pending_order_with_the_shortages(place)
     [rejected] = outbox(events.ORDER_REJECTED)
     assert rejected["data"] == {"order_id": str(order.id), "customer_email": "ada@example.com",
                                 "customer_name": "Ada Lovelace", "reason": constants.REASON_OUT_OF_STOCK,
-                                "shortages": [shortage]}
+                                "shortages": [shortage], "items": rejected["data"]["items"]}
+    # the lines travel with it, so the rejection email can name what was short (DESIGN.md §3)
+    line = order.lines.get()
+    assert rejected["data"]["items"] == [{
+        "product_id": line.product_id, "sku": line.sku, "name": line.name, "quantity": line.quantity,
+        "unit_price": f"{line.unit_price:.2f}", "line_total": f"{line.line_total:.2f}"}]
 
 
 @pytest.mark.parametrize("confirmed_first", [False, True])
