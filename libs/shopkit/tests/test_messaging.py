@@ -201,6 +201,17 @@ def test_failing_handler_is_retried_then_parked_while_others_flow_and_replay_han
     assert parking.run(parking.list_parked(broker, service)) == []
 
 
+def test_refused_event_is_parked_at_once_with_its_reason_while_others_flow(service, broker):
+    with running(Consumer()) as consumer, running(Relay()):
+        register("refused-1")
+        register("fine-1")
+        wait_until(lambda: notes("fine-1") == 1 and consumer.parked == 1)
+    assert CALLS["refused-1"] == 1  # no timed retries: none could succeed
+    [parked] = parking.run(parking.list_parked(broker, service))
+    assert parked["attempts"] == 1 and "refused-1 can never be noted" in parked["error"]
+    assert notes("refused-1") == 0
+
+
 def test_database_outage_is_waited_out_not_counted_against_the_event(service, broker, settings):
     max_attempts = settings.SHOPKIT_CONSUMER["MAX_ATTEMPTS"]
     try:

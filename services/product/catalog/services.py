@@ -12,6 +12,7 @@ from catalog.locks import stock_lock
 from catalog.models import Category, Product, Reservation, ReservationLine, Stock, StockAdjustment
 from shopkit import events
 from shopkit.logging import get_logger
+from shopkit.messaging.handling import EventRefused
 from shopkit.messaging.outbox import emit
 from shopkit.problems import ApplicationError, Conflict, NotFound
 
@@ -199,11 +200,13 @@ def reservation_create(*, order_id: str, items: list[tuple[str, int]]) -> Reserv
             if requested[key] > available:
                 shortages.append({"product_id": key, "requested": requested[key], "available": max(available, 0)})
         now = timezone.now()
+        reservation = step.insert(constants.RESERVATION_REJECTED if shortages else constants.RESERVATION_RESERVED,
+                                  now)
+        if reservation is None:  # a concurrent order.cancelled came first: apply order.placed after it
+            return reservation_create(order_id=order_id, items=items)
         if shortages:
-            reservation = step.move(constants.RESERVATION_REJECTED, now)
             emit(events.STOCK_RESERVATION_FAILED, {"order_id": order_id, "shortages": shortages}, subject=order_id)
             return reservation
-        reservation = step.move(constants.RESERVATION_RESERVED, now)
         lines = []
         for key in sorted(requested):
             stock = stocks[known_ids[key]]
@@ -232,12 +235,13 @@ def reservation_release(*, order_id: str) -> Reservation:
             return step.reservation
         now = timezone.now()
         if step.reservation is None:
-            # A concurrent order.placed inserting the same order id makes this fail with IntegrityError; the
-            # consumer retries, and the retry finds that reservation and releases it.
+            reservation = step.insert(constants.RESERVATION_RELEASED, now)
+            if reservation is None:  # a concurrent order.placed came first: release what it holds
+                return reservation_release(order_id=order_id)
             log.info("order.cancelled before order.placed; remembered, nothing to release", order_id=order_id)
-            lines = []
-        else:
-            lines = list(step.reservation.lines.all())
+            emit(events.STOCK_RELEASED, {"order_id": order_id}, subject=order_id)
+            return reservation
+        lines = list(step.reservation.lines.all())
         stocks = stock_lock(line.product_id for line in lines)
         for line in lines:
             stock = stocks[line.product_id]
@@ -252,9 +256,9 @@ def reservation_commit(*, order_id: str) -> Reservation:
     """Turn an order's reservation into a deduction from stock on hand: order.shipped's effect (step ``ship``).
 
     On hand and reserved both drop by each line's quantity. Emits nothing. Committing again is a no-op.
-    Raises Conflict when the order holds nothing (no reservation, or one rejected or released): the order
+    Raises EventRefused when the order holds nothing (no reservation, or one rejected or released): the order
     service ships only confirmed orders, so this is an inconsistency for a person to look at, and the consumer
-    parks the event with this message.
+    parks the event at once with this message.
     """
     with transaction.atomic():
         step = _reservation_step(order_id, constants.STEP_SHIP)
@@ -285,31 +289,48 @@ class _ReservationStep:
     def changes_nothing(self) -> bool:
         return not self.targets
 
+    def insert(self, state: str, now) -> Reservation | None:
+        """The order's first reservation, in ``state``; None when a concurrent step inserted one first.
+
+        That is the saga's one race: order.placed and order.cancelled of one order handled at the same moment,
+        both finding no reservation. The unique order id lets one insert win (on PostgreSQL and MySQL the other
+        waits for it to commit, then fails); the loser's savepoint alone is undone, and its caller applies its
+        step again, to the winner's reservation, in the same transaction.
+        """
+        self._check(state)
+        try:
+            with transaction.atomic():
+                return Reservation.objects.create(order_id=self.order_id, state=state, created_at=now,
+                                                  updated_at=now)
+        except IntegrityError:
+            log.info("a concurrent saga step created the reservation first", order_id=self.order_id, step=self.step)
+            return None
+
     def move(self, state: str, now) -> Reservation:
-        """The reservation in ``state``: created if the order had none, else updated."""
-        if state not in self.targets:  # a programming error: the step's code disagrees with the table
-            raise AssertionError(f"{self.step} cannot lead to {state}; the table allows {sorted(self.targets)}")
-        if self.reservation is None:
-            return Reservation.objects.create(order_id=self.order_id, state=state, created_at=now, updated_at=now)
+        """The (existing) reservation, moved to ``state``."""
+        self._check(state)
         self.reservation.state = state
         self.reservation.updated_at = now
         self.reservation.save(update_fields=["state", "updated_at"])
         return self.reservation
 
+    def _check(self, state: str) -> None:
+        if state not in self.targets:  # a programming error: the step's code disagrees with the table
+            raise AssertionError(f"{self.step} cannot lead to {state}; the table allows {sorted(self.targets)}")
+
 
 def _reservation_step(order_id: str, step: str) -> _ReservationStep:
     """Lock the order's reservation and look ``step`` up in RESERVATION_TRANSITIONS.
 
-    Raises Conflict (``reservation-step-refused``) when the table has no such step from the reservation's
-    state: the saga cannot get there in a consistent shop (shipping an order that holds nothing).
+    Raises EventRefused when the table has no such step from the reservation's state: the saga cannot get
+    there in a consistent shop (shipping an order that holds nothing), so no retry would help.
     """
     reservation = Reservation.objects.select_for_update().filter(order_id=order_id).first()
     state = reservation.state if reservation is not None else constants.NO_RESERVATION
     row = constants.RESERVATION_TRANSITIONS[state]
     if step not in row:
         held = f"its reservation is {state}" if reservation is not None else "it holds no reservation"
-        raise Conflict(f"Order {order_id}: step {step!r} cannot apply, {held}.", code="reservation-step-refused",
-                       extra={"step": step, "reservation_state": state})
+        raise EventRefused(f"Order {order_id}: step {step!r} cannot apply, {held}.")
     if not row[step]:
         log.info("saga step changes nothing", order_id=order_id, step=step, state=state)
     return _ReservationStep(order_id, step, reservation, row[step])

@@ -30,6 +30,7 @@ from shopkit.envelope import Event, parse_event
 from shopkit.events import InvalidEvent, owner_source
 from shopkit.logging import get_logger
 from shopkit.messaging.config import EXCHANGE, QueueNames, consumer_settings, rabbitmq_url, service_name
+from shopkit.messaging.handling import EventRefused
 from shopkit.messaging.runtime import DATABASE_UNAVAILABLE, database_answers, sleep_or_stop
 from shopkit.messaging.models import InboxRecord
 
@@ -62,7 +63,8 @@ def apply_event(event: Event, handler: Handler) -> bool:
     """Run ``handler`` for ``event`` once: in one transaction with its inbox record.
 
     Returns False when the inbox shows it was already applied (a redelivery), True when it ran now.
-    Whatever the handler raises propagates, and the transaction — inbox record included — rolls back.
+    Whatever the handler raises propagates, and the transaction — inbox record included — rolls back: an
+    EventRefused (it can never succeed) is parked at once by the consumer, anything else is retried.
     """
     name = handler_name(handler)
     with correlated(event.correlationid or None), transaction.atomic():
@@ -206,7 +208,11 @@ class Consumer:
         started = time.perf_counter()
         try:
             applied = await loop.run_in_executor(self._db, self._apply_in_thread, event, handler)
-        except Exception as exc:  # noqa: BLE001 - every failure is retried, then parked, and logged either way
+        except EventRefused as exc:
+            # The handler says no retry can help: park it now, with its reason, for a person to look at.
+            await self._park(message, channel, f"refused: {exc}", attempt)
+            return
+        except Exception as exc:  # noqa: BLE001 - any other failure may pass: retried, then parked, logged
             if isinstance(exc, DATABASE_UNAVAILABLE) and not await self._database_answers():
                 # An outage is no fault of the event: raised out of the consuming loop, which gives back this
                 # message and the prefetched ones uncounted, and waits for the database before taking more.

@@ -7,7 +7,7 @@ import pytest
 from shopkit import events
 from shopkit.envelope import build_event
 from shopkit.messaging.consumer import apply_event
-from shopkit.problems import NotFound
+from shopkit.messaging.handling import EventRefused
 
 from orders import constants, services
 from orders.handlers import HANDLERS
@@ -155,8 +155,8 @@ def test_a_reservation_failure_after_a_cancel_does_not_reject_the_order(place):
     assert order.status == constants.CANCELLED and not outbox(events.ORDER_REJECTED)
 
 
-def test_stock_news_about_an_unknown_order_fails_so_the_consumer_parks_it():
-    with pytest.raises(NotFound):
+def test_stock_news_about_an_unknown_order_is_refused_so_the_consumer_parks_it_at_once():
+    with pytest.raises(EventRefused, match="never had"):
         deliver(events.STOCK_RESERVED, {"order_id": str(uuid.uuid4()), "items": []})
     assert not Order.objects.exists()
 
@@ -166,7 +166,7 @@ def test_every_event_order_consumes_has_a_handler():
                              events.STOCK_RESERVED, events.STOCK_RESERVATION_FAILED}
 
 
-def test_stock_news_with_a_malformed_order_id_is_not_found():
-    with pytest.raises(NotFound):
+def test_stock_news_with_a_malformed_order_id_is_refused():
+    with pytest.raises(EventRefused):
         deliver(events.STOCK_RESERVATION_FAILED,
                 {"order_id": "not-a-uuid", "shortages": [{"product_id": "p", "requested": 1, "available": 0}]})

@@ -3,13 +3,13 @@ import uuid
 
 import pytest
 
-from catalog import constants
+from catalog import constants, services
 from catalog.handlers import HANDLERS
 from catalog.models import Reservation, Stock
 from catalog.tests.builders import cancelled, emitted, placed, shipped
 from shopkit import events
 from shopkit.messaging.consumer import apply_event
-from shopkit.problems import Conflict
+from shopkit.messaging.handling import EventRefused
 
 pytestmark = pytest.mark.django_db
 
@@ -60,8 +60,6 @@ def test_a_product_id_that_is_no_uuid_is_an_unknown_product(make_product):
 
 
 def test_inactive_and_deleted_products_cannot_be_reserved(make_product):
-    from catalog import services
-
     inactive, deleted = make_product(stock=10, active=False), make_product(stock=10)
     services.product_delete(product_id=deleted.id)
     deliver(placed("o-1", (inactive.id, 1), (deleted.id, 1)))
@@ -159,7 +157,7 @@ def test_cancel_after_ship_is_ignored(make_product):
 
 
 @pytest.mark.parametrize("before", ["nothing", "rejected", "cancelled"])
-def test_ship_of_an_order_that_holds_nothing_fails_and_changes_nothing(make_product, before):
+def test_ship_of_an_order_that_holds_nothing_is_refused_and_changes_nothing(make_product, before):
     product = make_product(stock=1)
     if before == "rejected":
         deliver(placed("o-1", (product.id, 5)))
@@ -167,9 +165,34 @@ def test_ship_of_an_order_that_holds_nothing_fails_and_changes_nothing(make_prod
         deliver(placed("o-1", (product.id, 1)))
         deliver(cancelled("o-1"))
     event = shipped("o-1")
-    with pytest.raises(Conflict):
+    with pytest.raises(EventRefused):
         deliver(event)
     assert levels(product) == (1, 0)
-    # the inbox record rolled back with it, so the consumer's retry (and finally parking) sees it as new
-    with pytest.raises(Conflict):
+    # the inbox record rolled back with it, so a replay of the parked event (once mended) sees it as new
+    with pytest.raises(EventRefused):
         deliver(event)
+
+
+@pytest.mark.parametrize("first", ["placed", "cancelled"])
+def test_a_step_that_loses_the_race_for_the_reservation_applies_after_the_winner(make_product, monkeypatch,
+                                                                                    first):
+    # Both steps of one order looked and found no reservation; the other one inserted it first. Simulated
+    # here by a look that misses the row once (the real race runs in test_concurrency on a server database).
+    product = make_product(stock=5)
+    deliver(placed("o-1", (product.id, 2)) if first == "placed" else cancelled("o-1"))
+    real_step = services._reservation_step
+    looks = []
+
+    def stale_once(order_id, step):
+        looks.append(step)
+        found = real_step(order_id, step)
+        if len(looks) == 1:  # what a look before the winner's commit saw
+            return services._ReservationStep(order_id, step, None,
+                                             constants.RESERVATION_TRANSITIONS[constants.NO_RESERVATION][step])
+        return found
+
+    monkeypatch.setattr(services, "_reservation_step", stale_once)
+    deliver(cancelled("o-1") if first == "placed" else placed("o-1", (product.id, 2)))
+    assert len(looks) == 2  # it looked again, in the same transaction, instead of failing for a retry
+    assert Reservation.objects.get(order_id="o-1").state == constants.RESERVATION_RELEASED
+    assert levels(product) == (5, 0)

@@ -10,6 +10,7 @@ from catalog.models import Reservation, Stock
 from catalog.tests.builders import cancelled, placed, shipped
 from shopkit import events
 from shopkit.messaging.config import EXCHANGE
+from shopkit.messaging import parking
 from shopkit.messaging.consumer import Consumer
 from shopkit.messaging.models import OutboxMessage
 from shopkit.messaging.relay import Relay
@@ -63,3 +64,17 @@ def test_the_saga_runs_through_the_broker_and_answers_leave_through_the_outbox(s
                 .order_by("id").values_list("event_type", "subject"))
     assert sent == [(events.STOCK_RESERVED, "o-ok"), (events.STOCK_RESERVATION_FAILED, "o-short"),
                     (events.STOCK_RELEASED, "o-early")]
+
+
+def test_shipping_an_order_that_holds_nothing_is_parked_at_once_with_its_reason(service, broker, settings,
+                                                                                  make_product):
+    # No retry can make it right (the order service ships only confirmed orders): it waits for a person.
+    product = make_product(stock=3)
+    with running(Consumer()) as consumer:
+        publish(broker, shipped("o-never-placed"), placed("o-after", (product.id, 1)))
+        wait_until(lambda: consumer.parked == 1 and state("o-after") == constants.RESERVATION_RESERVED)
+    [parked] = asyncio.run(parking.list_parked(broker, settings.SHOPKIT_SERVICE))
+    assert parked["type"] == events.ORDER_SHIPPED
+    assert parked["attempts"] == 1  # not after MAX_ATTEMPTS timed retries
+    assert "o-never-placed" in parked["error"] and "holds no reservation" in parked["error"]
+    assert state("o-never-placed") is None

@@ -10,7 +10,7 @@ from catalog.handlers import HANDLERS
 from catalog.models import Reservation
 from catalog.tests.builders import cancelled, placed, shipped
 from shopkit.messaging.consumer import apply_event
-from shopkit.problems import Conflict
+from shopkit.messaging.handling import EventRefused
 
 ORDERS = 3
 STEP_EVENTS = {constants.STEP_PLACE: placed, constants.STEP_CANCEL: cancelled, constants.STEP_SHIP: shipped}
@@ -52,7 +52,7 @@ def test_every_reservation_change_is_one_the_table_allows(stock, steps):
             before = state_of(order_id)
             row = constants.RESERVATION_TRANSITIONS[before]
             if step not in row:
-                with pytest.raises(Conflict):
+                with pytest.raises(EventRefused):
                     deliver(event)
                 assert state_of(order_id) == before
                 continue
@@ -92,6 +92,6 @@ def test_the_services_read_the_table_rather_than_their_own_rules(make_product, m
              constants.RESERVATION_RESERVED: {constants.STEP_PLACE: set(),
                                               constants.STEP_SHIP: {constants.RESERVATION_COMMITTED}}}
     monkeypatch.setattr(constants, "RESERVATION_TRANSITIONS", table)
-    with pytest.raises(Conflict):
+    with pytest.raises(EventRefused):
         deliver(cancelled("o-1"))
     assert state_of("o-1") == constants.RESERVATION_RESERVED
