@@ -1,5 +1,6 @@
 """The order service's subscriptions: one table from event type to handler, read by `manage.py consume_events`."""
 from shopkit import events
+from shopkit.messaging.handling import Handler
 
 from orders import services
 
@@ -29,10 +30,13 @@ def order_reject_for_reservation_failure(event):
                                                   shortages=event.data["shortages"])
 
 
+# The names are the inbox keys of what each handler has applied: they stay when a function is renamed or
+# moved, and change only together with a data migration of the inbox (shopkit.messaging.handling).
 HANDLERS = {
-    events.PRODUCT_CREATED: product_replica_update,
-    events.PRODUCT_UPDATED: product_replica_update,
-    events.PRODUCT_DELETED: product_replica_delete,
-    events.STOCK_RESERVED: order_confirm_for_reservation,
-    events.STOCK_RESERVATION_FAILED: order_reject_for_reservation_failure,
+    events.PRODUCT_CREATED: Handler("product_replica_update", product_replica_update),
+    events.PRODUCT_UPDATED: Handler("product_replica_update", product_replica_update),
+    events.PRODUCT_DELETED: Handler("product_replica_delete", product_replica_delete),
+    events.STOCK_RESERVED: Handler("order_confirm_for_reservation", order_confirm_for_reservation),
+    events.STOCK_RESERVATION_FAILED: Handler("order_reject_for_reservation_failure",
+                                             order_reject_for_reservation_failure),
 }

@@ -17,12 +17,10 @@ import asyncio
 import concurrent.futures
 import threading
 import time
-from collections.abc import Callable
 from datetime import datetime, timezone
 
 import aio_pika
 from django.db import IntegrityError, close_old_connections, connections, transaction
-from django.utils.module_loading import import_string
 
 from shopkit import metrics
 from shopkit.context import correlated
@@ -30,13 +28,12 @@ from shopkit.envelope import Event, parse_event
 from shopkit.events import InvalidEvent, owner_source
 from shopkit.logging import get_logger
 from shopkit.messaging.config import EXCHANGE, QueueNames, consumer_settings, rabbitmq_url, service_name
-from shopkit.messaging.handling import EventRefused
+from shopkit.messaging.handling import EventRefused, Handler, checked_handlers, load_handlers
 from shopkit.messaging.runtime import DATABASE_UNAVAILABLE, database_answers, sleep_or_stop
 from shopkit.messaging.models import InboxRecord
 
 log = get_logger(__name__)
 
-Handler = Callable[[Event], None]
 BROKER_ERRORS = (aio_pika.exceptions.AMQPError, aio_pika.exceptions.ChannelInvalidStateError, ConnectionError,
                  OSError, asyncio.TimeoutError)
 ATTEMPT_HEADER = "x-shop-attempt"
@@ -47,18 +44,6 @@ class DatabaseAway(Exception):
     """The consumer's database does not answer: the messages in hand go back to the queue."""
 
 
-def handler_name(handler: Handler) -> str:
-    return f"{handler.__module__}.{handler.__qualname__}"
-
-
-def load_handlers() -> dict[str, Handler]:
-    """The service's handler table (``SHOPKIT_CONSUMER['HANDLERS']``, a dotted path to a dict)."""
-    path = consumer_settings()["HANDLERS"]
-    if not path:
-        raise RuntimeError("SHOPKIT_CONSUMER['HANDLERS'] names no handler table")
-    return dict(import_string(path))
-
-
 def apply_event(event: Event, handler: Handler) -> bool:
     """Run ``handler`` for ``event`` once: in one transaction with its inbox record.
 
@@ -66,7 +51,7 @@ def apply_event(event: Event, handler: Handler) -> bool:
     Whatever the handler raises propagates, and the transaction — inbox record included — rolls back: an
     EventRefused (it can never succeed) is parked at once by the consumer, anything else is retried.
     """
-    name = handler_name(handler)
+    name = handler.name  # declared in the handler table: a rename of the function changes nothing here
     with correlated(event.correlationid or None), transaction.atomic():
         if InboxRecord.objects.filter(event_id=event.id, handler=name).exists():
             return False
@@ -85,7 +70,7 @@ class Consumer:
                  retry_base_ms: int | None = None):
         conf = consumer_settings()
         self.service = service or service_name()
-        self.handlers = handlers if handlers is not None else load_handlers()
+        self.handlers = checked_handlers(handlers) if handlers is not None else load_handlers()
         self.url = url or rabbitmq_url()
         self.prefetch = prefetch or conf["PREFETCH"]
         self.max_attempts = max_attempts or conf["MAX_ATTEMPTS"]

@@ -6,7 +6,7 @@ from collections import Counter
 from django.db import OperationalError, connection
 
 from shopkit import events
-from shopkit.messaging.handling import EventRefused
+from shopkit.messaging.handling import EventRefused, Handler
 from tests.kitapp.models import Failure, Note
 from tests.kitapp.outage import take_database_away
 
@@ -57,6 +57,6 @@ def note_write_for_deleted_product(event):
 
 
 HANDLERS = {
-    events.USER_REGISTERED: note_write_for_user,
-    events.PRODUCT_DELETED: note_write_for_deleted_product,
+    events.USER_REGISTERED: Handler("note_write_for_user", note_write_for_user),
+    events.PRODUCT_DELETED: Handler("note_write_for_deleted_product", note_write_for_deleted_product),
 }
