@@ -265,21 +265,3 @@ class IsStaffOrReadOnly(permissions.BasePermission):
             return True
         user = _user(request)
         return user is not None and user.role == ROLE_STAFF
-
-
-class IsOwnerOrStaff(permissions.BasePermission):
-    """Object permission: the object's ``customer_id`` (or ``owner_id``) is the caller's, or the caller is staff."""
-
-    message = "Not yours."
-
-    def has_permission(self, request, view):
-        return _user(request) is not None
-
-    def has_object_permission(self, request, view, obj):
-        user = _user(request)
-        if user is None:
-            return False
-        if user.role == ROLE_STAFF:
-            return True
-        owner = getattr(obj, "customer_id", None) or getattr(obj, "owner_id", None)
-        return owner is not None and str(owner) == user.id

@@ -1,5 +1,4 @@
 """Parked messages: list what sits in ``<service>.events.dead`` and put messages back into the main queue."""
-import asyncio
 
 import aio_pika
 
@@ -62,6 +61,3 @@ async def replay_parked(url: str, service: str, message_ids: list[str] | None = 
             replayed.append(message.message_id)
     return replayed
 
-
-def run(coroutine):
-    return asyncio.run(coroutine)
