@@ -23,8 +23,10 @@ def test_the_catalog_can_be_browsed_searched_and_filtered(gateway):
     page = gateway.get("/api/v1/products/?page_size=100").json
     assert page["count"] > 0 and {"count", "next", "previous", "results"} <= set(page)
     categories = gateway.get("/api/v1/categories/").json
-    categories = categories.get("results", categories) if isinstance(categories, dict) else categories
-    slug = categories[0]["slug"]
+    # DESIGN.md §5: every list is paginated, categories too
+    assert set(categories) == {"count", "next", "previous", "results"}, categories
+    assert categories["count"] == len(categories["results"]) > 0
+    slug = categories["results"][0]["slug"]
 
     in_category = gateway.get(f"/api/v1/products/?category={slug}&page_size=100").json["results"]
     assert in_category and all(p["category"] == slug for p in in_category)
