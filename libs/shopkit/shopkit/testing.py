@@ -154,3 +154,83 @@ def throwaway_vhost(prefix: str = "shoptest"):
         yield urlunsplit((parts.scheme, parts.netloc, "/" + quote(vhost, safe=""), parts.query, ""))
     finally:
         rabbitmqctl("delete_vhost", vhost)
+
+
+def publish_events(url: str, *events_) -> None:
+    """Publish events as another service's relay would: persistent, to the topic exchange, routed by type."""
+    import asyncio
+
+    import aio_pika
+
+    from shopkit.messaging.config import EXCHANGE
+
+    async def send():
+        connection = await aio_pika.connect(url, timeout=5)
+        async with connection:
+            channel = await connection.channel(publisher_confirms=True)
+            exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+            for event in events_:
+                await exchange.publish(
+                    aio_pika.Message(body=event.to_json(), message_id=event.id, type=event.type,
+                                     content_type="application/cloudevents+json",
+                                     delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                    routing_key=event.type)
+
+    asyncio.run(send())
+
+
+class EventTap:
+    """A queue of the test's own bound to the exchange: what a service published, as another service sees it.
+
+    ``with EventTap(url, "order.*") as tap: … tap.received()`` — each call returns the events (parsed) that
+    arrived since the last one; the queue is deleted on exit.
+    """
+
+    def __init__(self, url: str, *routing_keys: str):
+        self.url = url
+        self.routing_keys = routing_keys or ("#",)
+        self.queue = f"tap-{uuid.uuid4().hex[:12]}"
+        self.seen: list = []
+
+    def _run(self, work):
+        import asyncio
+
+        import aio_pika
+
+        async def go():
+            connection = await aio_pika.connect(self.url, timeout=5)
+            async with connection:
+                return await work(await connection.channel(), aio_pika)
+        return asyncio.run(go())
+
+    def __enter__(self):
+        from shopkit.messaging.config import EXCHANGE
+
+        async def bind(channel, aio_pika):
+            exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+            queue = await channel.declare_queue(self.queue, durable=False)
+            for key in self.routing_keys:
+                await queue.bind(exchange, routing_key=key)
+        self._run(bind)
+        return self
+
+    def __exit__(self, *exc):
+        async def delete(channel, aio_pika):
+            await channel.queue_delete(self.queue)
+        self._run(delete)
+
+    def received(self) -> list:
+        """Every event that arrived so far, oldest first (``Event`` objects)."""
+        from shopkit.envelope import parse_event
+
+        async def drain(channel, aio_pika):
+            queue = await channel.declare_queue(self.queue, durable=False, passive=True)
+            bodies = []
+            while (message := await queue.get(no_ack=True, fail=False, timeout=5)) is not None:
+                bodies.append(message.body)
+            return bodies
+        self.seen.extend(parse_event(body) for body in self._run(drain))
+        return list(self.seen)
+
+    def of(self, event_type: str, subject: str | None = None) -> list:
+        return [e for e in self.received() if e.type == event_type and (subject is None or e.subject == subject)]
