@@ -234,3 +234,18 @@ class EventTap:
 
     def of(self, event_type: str, subject: str | None = None) -> list:
         return [e for e in self.received() if e.type == event_type and (subject is None or e.subject == subject)]
+
+
+def outbox_events(event_type: str | None = None, subject=None) -> list[dict]:
+    """The events a test wrote to the outbox, oldest first, as their CloudEvents envelopes (only those of
+    ``event_type`` and ``subject`` when given)."""
+    import json
+
+    from shopkit.messaging.models import OutboxMessage
+
+    rows = OutboxMessage.objects.order_by("id")
+    if event_type:
+        rows = rows.filter(event_type=event_type)
+    if subject is not None:
+        rows = rows.filter(subject=str(subject))
+    return [json.loads(row.body) for row in rows]

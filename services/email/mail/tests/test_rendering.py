@@ -3,7 +3,7 @@ import pytest
 
 from mail import constants
 from mail.rendering import order_context, password_reset_context, render_email, welcome_context
-from mail.tests.fixtures import order_event, password_reset_event, user_registered_event
+from mail.tests.builders import order_event, password_reset_event, user_registered_event
 from shopkit import events
 
 ORDER_KINDS = {

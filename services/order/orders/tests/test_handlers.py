@@ -8,11 +8,11 @@ from shopkit import events
 from shopkit.envelope import build_event
 from shopkit.messaging.consumer import apply_event
 from shopkit.messaging.handling import EventRefused
+from shopkit.testing import outbox_events
 
 from orders import constants, services
 from orders.handlers import HANDLERS
 from orders.models import Order, ProductReplica
-from orders.tests.support import outbox
 
 pytestmark = pytest.mark.django_db
 
@@ -108,7 +108,7 @@ def test_stock_reserved_confirms_the_order_once_even_when_delivered_twice(place)
     order.refresh_from_db()
     assert order.status == constants.CONFIRMED
     assert order.history.filter(status=constants.CONFIRMED).count() == 1
-    assert len(outbox(events.ORDER_CONFIRMED)) == 1
+    assert len(outbox_events(events.ORDER_CONFIRMED)) == 1
 
 
 def test_a_second_stock_reserved_event_for_a_confirmed_order_changes_nothing(place):
@@ -117,7 +117,7 @@ def test_a_second_stock_reserved_event_for_a_confirmed_order_changes_nothing(pla
 
     deliver(events.STOCK_RESERVED, _reserved(order))
 
-    assert order.history.count() == 2 and len(outbox(events.ORDER_CONFIRMED)) == 1
+    assert order.history.count() == 2 and len(outbox_events(events.ORDER_CONFIRMED)) == 1
 
 
 def test_stock_reservation_failed_rejects_the_order_with_the_shortages(place):
@@ -127,7 +127,7 @@ def test_stock_reservation_failed_rejects_the_order_with_the_shortages(place):
 
     order.refresh_from_db()
     assert order.status == constants.REJECTED
-    [rejected] = outbox(events.ORDER_REJECTED)
+    [rejected] = outbox_events(events.ORDER_REJECTED)
     assert rejected["data"]["shortages"] == _failed(order)["shortages"]
     assert rejected["data"]["reason"] == constants.REASON_OUT_OF_STOCK
 
@@ -141,7 +141,7 @@ def test_stock_reserved_after_a_cancel_does_not_confirm_the_order(place):
 
     order.refresh_from_db()
     assert order.status == constants.CANCELLED
-    assert not outbox(events.ORDER_CONFIRMED)
+    assert not outbox_events(events.ORDER_CONFIRMED)
     assert list(order.history.values_list("status", flat=True)) == ["pending", "cancelled"]
 
 
@@ -152,7 +152,7 @@ def test_a_reservation_failure_after_a_cancel_does_not_reject_the_order(place):
     deliver(events.STOCK_RESERVATION_FAILED, _failed(order))
 
     order.refresh_from_db()
-    assert order.status == constants.CANCELLED and not outbox(events.ORDER_REJECTED)
+    assert order.status == constants.CANCELLED and not outbox_events(events.ORDER_REJECTED)
 
 
 def test_stock_news_about_an_unknown_order_is_refused_so_the_consumer_parks_it_at_once():

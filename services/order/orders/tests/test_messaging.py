@@ -13,7 +13,7 @@ from shopkit.testing import EventTap, auth_header, publish_events, running, wait
 
 from orders import constants
 from orders.models import Order, ProductReplica
-from orders.tests.support import ADDRESS
+from orders.tests.builders import ADDRESS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,8 +7,8 @@ from django.db import connection, connections
 
 from catalog import constants, services
 from catalog.models import Reservation, Stock
-from catalog.tests.builders import emitted
 from shopkit import events
+from shopkit.testing import outbox_events
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -41,8 +41,8 @@ def test_concurrent_reservations_of_scarce_stock_succeed_exactly_as_often_as_pos
     assert race(16, lambda i: [(str(product.id), 2)]) == 3
     stock = Stock.objects.get(pk=product.pk)
     assert (stock.on_hand, stock.reserved, stock.available) == (7, 6, 1)
-    assert len(emitted(events.STOCK_RESERVED)) == 3
-    assert len(emitted(events.STOCK_RESERVATION_FAILED)) == 13
+    assert len(outbox_events(events.STOCK_RESERVED)) == 3
+    assert len(outbox_events(events.STOCK_RESERVATION_FAILED)) == 13
     assert Reservation.objects.count() == 16
 
 
@@ -102,4 +102,4 @@ def test_order_placed_and_its_cancel_handled_at_the_same_moment_end_released_wit
     assert set(Reservation.objects.values_list("state", flat=True)) == {constants.RESERVATION_RELEASED}
     assert Reservation.objects.count() == pairs
     assert Stock.objects.get(pk=product.pk).reserved == 0
-    assert sorted(e["subject"] for e in emitted(events.STOCK_RELEASED)) == sorted(f"pair-{i}" for i in range(pairs))
+    assert sorted(e["subject"] for e in outbox_events(events.STOCK_RELEASED)) == sorted(f"pair-{i}" for i in range(pairs))
