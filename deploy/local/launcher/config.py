@@ -1,6 +1,7 @@
 """The launcher's settings: every one from the environment, the ports' defaults from deploy/topology.toml."""
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 from dataclasses import dataclass, field
@@ -12,7 +13,16 @@ REPO = Path(__file__).resolve().parents[3]
 NGINX_DIR = REPO / "deploy" / "nginx"
 LOCAL_DIR = REPO / "deploy" / "local"
 VENV = REPO / ".venv"
-DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
+
+def _shopkit_defaults():
+    # shopkit's settings schema has no imports, so the launcher reads it from the tree (before any virtualenv)
+    spec = importlib.util.spec_from_file_location("shopkit_defaults", REPO / "libs/shopkit/shopkit/defaults.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+DEFAULT_RABBITMQ_URL = _shopkit_defaults().RABBITMQ_URL
 DEFAULT_CORS_ORIGINS = "http://localhost:5173,http://127.0.0.1:5173"  # the Vite dev server
 
 

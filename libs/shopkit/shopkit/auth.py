@@ -12,6 +12,8 @@ from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
 from rest_framework import authentication, exceptions, permissions
 
+from shopkit import defaults
+
 log = logging.getLogger(__name__)
 
 ALGORITHM = "RS256"  # the only algorithm accepted: `none` and HS256 (signed with the public key) are refused
@@ -46,21 +48,8 @@ class TokenUser:
 
 
 def jwt_settings() -> dict:
-    """The ``SHOPKIT_JWT`` setting with its defaults (see shopkit.settings)."""
-    configured = getattr(settings, "SHOPKIT_JWT", {})
-    return {
-        "ISSUER": "shop-identity",
-        "AUDIENCE": "shop",
-        "JWKS_URL": "",
-        "PUBLIC_KEYS": {},  # kid -> PEM, for deployments that pin keys instead of fetching JWKS
-        "KEY_LOADER": "",  # dotted path to a callable returning {kid: public key}; identity uses its own store
-        "JWKS_CACHE_SECONDS": 300,
-        "JWKS_MIN_REFETCH_SECONDS": 5,  # a refresh starts at most this often (stale cache or unknown kid alike)
-        "JWKS_TIMEOUT_SECONDS": 3,  # one fetch, in the background thread
-        "JWKS_WAIT_SECONDS": 3,  # how long a token with an unknown kid waits for the refresh under way
-        "LEEWAY_SECONDS": 10,
-        **configured,
-    }
+    """The ``SHOPKIT_JWT`` setting with its defaults (``shopkit.defaults.JWT``)."""
+    return {**defaults.JWT, **getattr(settings, "SHOPKIT_JWT", {})}
 
 
 class KeySet:

@@ -11,6 +11,8 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from shopkit import defaults
+
 TEST_KID = "test-key"
 
 
@@ -33,7 +35,7 @@ def test_public_pem(kid: str = TEST_KID) -> str:
 def jwt_test_settings(kid: str = TEST_KID) -> dict:
     """A SHOPKIT_JWT setting that trusts only the test key (pass to override_settings)."""
     return {"PUBLIC_KEYS": {kid: test_public_pem(kid)}, "JWKS_URL": "", "KEY_LOADER": "",
-            "ISSUER": "shop-identity", "AUDIENCE": "shop"}
+            "ISSUER": defaults.JWT["ISSUER"], "AUDIENCE": defaults.JWT["AUDIENCE"]}
 
 
 def make_token(*, role: str = "customer", user_id: str | None = None, email: str | None = None,
@@ -46,8 +48,8 @@ def make_token(*, role: str = "customer", user_id: str | None = None, email: str
         "email": email or f"{user_id[:8]}@example.com",
         "name": name,
         "role": role,
-        "iss": "shop-identity",
-        "aud": "shop",
+        "iss": defaults.JWT["ISSUER"],
+        "aud": defaults.JWT["AUDIENCE"],
         "iat": now,
         "exp": now + lifetime,
         "jti": str(uuid.uuid4()),
@@ -144,9 +146,7 @@ def throwaway_vhost(prefix: str = "shoptest"):
 
     Tests and benchmarks publish there, never on the vhost a developer's running shop listens on.
     """
-    from shopkit.settings import DEFAULT_RABBITMQ_URL
-
-    parts = urlsplit(os.environ.get("RABBITMQ_URL", DEFAULT_RABBITMQ_URL))
+    parts = urlsplit(os.environ.get("RABBITMQ_URL", defaults.RABBITMQ_URL))
     vhost = f"{prefix}-{uuid.uuid4().hex[:10]}"
     rabbitmqctl("add_vhost", vhost)
     try:

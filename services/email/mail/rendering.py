@@ -4,7 +4,7 @@ from datetime import datetime
 
 from django.template.loader import render_to_string
 
-from mail import constants
+from mail import conf, constants
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ def render_email(kind: str, context: dict) -> RenderedEmail:
 
 def welcome_context(data: dict) -> dict:
     """Context of the welcome message, from a `user.registered` payload."""
-    return {"name": data["name"], "email": data["email"], "shop_url": constants.public_url()}
+    return {"name": data["name"], "email": data["email"], "shop_url": conf.public_url()}
 
 
 def password_reset_context(data: dict) -> dict:
@@ -57,8 +57,8 @@ def order_context(data: dict) -> dict:
         "customer_email": data.get("customer_email", ""),
         "order_id": order_id,
         "order_ref": order_reference(order_id),
-        "order_url": f"{constants.public_url()}/orders/{order_id}",
-        "shop_url": constants.public_url(),
+        "order_url": f"{conf.public_url()}/orders/{order_id}",
+        "shop_url": conf.public_url(),
         "items": items,
         "total": data.get("total"),
         "currency": data.get("currency", ""),
