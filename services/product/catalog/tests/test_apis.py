@@ -65,6 +65,20 @@ def test_list_shows_active_products_in_the_contract_shape(client, make_product, 
     assert item["active"] is True and item["created_at"].endswith("Z")
 
 
+def test_the_list_renders_products_exactly_as_the_product_serializer_does(client, make_product, category):
+    # the shape is defined once (ProductSerializer); the list's fast rendering must not drift from it
+    from catalog import selectors
+    from catalog.serializers import ProductSerializer
+
+    make_product(stock=2, price="3.10", category="coffee")
+    make_product(stock=0, price="7.00")  # no category
+    rows = selectors.product_list()
+    expected = [ProductSerializer(row).data for row in rows]
+    assert client.get(LIST).json()["results"] == json.loads(json.dumps(expected))
+    first = expected[0]["id"]
+    assert client.get(f"{LIST}{first}/").json() == json.loads(json.dumps(expected[0]))
+
+
 def test_list_answers_in_a_fixed_number_of_queries(client, make_product, django_assert_num_queries):
     for _ in range(30):
         make_product()
