@@ -35,7 +35,7 @@ def password_reset_context(data: dict) -> dict:
     """Context of the password-reset message, from a `user.password_reset_requested` payload."""
     expires_at = datetime.fromisoformat(data["expires_at"])
     return {"name": data["name"], "email": data["email"], "reset_url": data["reset_url"],
-            "expires_at": expires_at.strftime("%Y-%m-%d %H:%M UTC"), "shop_url": constants.public_url()}
+            "expires_at": expires_at.strftime("%Y-%m-%d %H:%M UTC"), "shop_url": conf.public_url()}
 
 
 def order_context(data: dict) -> dict:
