@@ -87,6 +87,8 @@ def python_environment(service, topology) -> dict:
         f"{service.name.upper()}_SECRET_KEY": secret(f"{service.name.upper()}_SECRET_KEY"),
         "RABBITMQ_URL": broker_url(topology),
         "SHOP_JWKS_URL": f"http://identity-web:{identity.port}/api/v1/auth/jwks.json",
+        # every service's web address: the shop-wide ops status asks each one there (shopkit.ops)
+        "SHOP_SERVICE_URLS": ",".join(f"{s.name}=http://{s.name}-web:{s.port}" for s in topology.services),
         "SHOP_PUBLIC_URL": "${SHOP_PUBLIC_URL:-http://localhost}",
         "SHOP_LOG_LEVEL": "${SHOP_LOG_LEVEL:-INFO}",
     }

@@ -5,9 +5,11 @@
 // (the seeded staff account), SHOP_MAILBOX_URL (the development SMTP sink's mailbox, default
 // http://127.0.0.1:8025), SCREENSHOT_DIR (default frontend/test-artifacts), SCREENSHOT_DOCS=1 (also write
 // docs/screenshots/storefront.png and staff-console.png), CHROMIUM_PATH (default /usr/bin/chromium),
-// E2E_ONLY (run only journeys whose name contains this text), E2E_HEADED=1 (show the browser, for debugging).
+// E2E_ONLY (run only journeys whose name contains this text), E2E_HEADED=1 (show the browser, for debugging),
+// RABBITMQ_URL (the shop's broker and vhost: the operations journey publishes a poison event there),
 // RESULTS_FILE (write each journey's outcome there as JSON: {"journeys": [{name, ok, seconds, error}]}).
 // Prints one closing line "N passed, N failed" and exits non-zero when any journey failed or none ran.
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -373,6 +375,57 @@ journey("staff adds a product, adjusts its stock and ships an order", async (pag
   const text = (await page.getByTestId("email-body").textContent()) || "";
   if (!text.trim() || text.includes("(no text)")) throw new Error("The email body is empty");
   await shot(page, "16-staff-email");
+});
+
+/** Publish an event straight to shop.events, as a misbehaving producer would (tests/e2e/publish_event.py). */
+function publishEvent(type, subject, data) {
+  const python = existsSync(join(REPO, ".venv", "bin", "python")) ? join(REPO, ".venv", "bin", "python") : "python3";
+  const out = execFileSync(python, [join(REPO, "tests", "e2e", "publish_event.py"), type, subject, JSON.stringify(data)], {
+    env: process.env,
+    encoding: "utf8",
+  });
+  return JSON.parse(out);
+}
+
+journey("staff sees a parked message on the operations page and replays it", async (page) => {
+  // An order.shipped for an order product has never seen placed: product retries, then parks it. Its cause is
+  // then fixed (the order.placed it depends on arrives), so the replay from the console ships it, once.
+  const product = await createProduct(await staff(), { name: `E2E Ops mug ${RUN_ID}`, stock: 4 });
+  const orderId = crypto.randomUUID();
+  const line = { product_id: product.id, sku: product.sku, name: product.name, quantity: 1, unit_price: product.price, line_total: product.price };
+  const order = { order_id: orderId, customer_email: `e2e-ops-${RUN_ID}@example.com`, customer_name: "Ops", items: [line], total: product.price, currency: "EUR" };
+  const poison = publishEvent("order.shipped", orderId, order);
+  await until("product to park the order.shipped", async () => {
+    const parked = await call("GET", "/api/v1/ops/product/parked/?page_size=100", { token: await staff() });
+    return parked.results.some((m) => m.id === poison.id);
+  }, 90_000, 1000);
+  publishEvent("order.placed", orderId, { ...order, customer_id: "e2e-operator" });
+  await until("product to reserve for the order", async () => (await call("GET", `/api/v1/products/${product.id}/stock/`, { token: await staff() })).reserved === 1);
+
+  await signInThroughUi(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await page.getByRole("link", { name: "Staff console" }).click();
+  await page.getByRole("link", { name: "Operations" }).click();
+  const services = page.getByRole("table", { name: "Services" });
+  await expectVisible(services.getByRole("row", { name: /product/ }), "product in the services table");
+  const row = page.getByRole("table", { name: "Parked messages of product" }).locator(`tr[data-message-id="${poison.id}"]`);
+  await expectVisible(row, "the parked order.shipped in product's list");
+  if (!(await row.textContent()).includes(orderId)) throw new Error("The parked row does not name the order");
+  await shot(page, "17-staff-operations");
+  await row.getByRole("button", { name: `Replay ${poison.id}` }).click();
+  await expectVisible(page.getByText(`Replayed order.shipped ${poison.id} (product).`), "the replay notice");
+  await until("the replayed message to leave the list", async () => (await row.count()) === 0, 15_000);
+  await until("the replayed order.shipped to take the unit off stock on hand", async () => {
+    const levels = await call("GET", `/api/v1/products/${product.id}/stock/`, { token: await staff() });
+    return levels.on_hand === 3 && levels.reserved === 0;
+  });
+  await shot(page, "18-staff-operations-replayed");
+
+  // product's stock.reserved for that order names one the order service never had: it parks it; staff discard it.
+  page.on("dialog", (dialog) => dialog.accept());
+  const orphan = page.getByRole("table", { name: "Parked messages of order" }).locator("tr", { hasText: orderId });
+  await expectVisible(orphan, "the orphaned stock.reserved in order's list", 90_000);
+  await orphan.getByRole("button", { name: /^Discard / }).click();
+  await expectVisible(page.getByText(/^Discarded stock\.reserved /), "the discard notice");
 });
 
 journey("a customer cannot open the staff console", async (page) => {

@@ -12,6 +12,7 @@ import { ProductPage } from "./pages/ProductPage";
 import { ProductCreate, ProductEdit } from "./pages/staff/ProductEditor";
 import { StaffEmailDetail, StaffEmails } from "./pages/staff/StaffEmails";
 import { StaffLayout } from "./pages/staff/StaffLayout";
+import { StaffOperations } from "./pages/staff/StaffOperations";
 import { StaffOrders } from "./pages/staff/StaffOrders";
 import { StaffProducts } from "./pages/staff/StaffProducts";
 
@@ -48,6 +49,7 @@ export function AppRoutes() {
           <Route path="orders" element={<StaffOrders />} />
           <Route path="emails" element={<StaffEmails />} />
           <Route path="emails/:id" element={<StaffEmailDetail />} />
+          <Route path="operations" element={<StaffOperations />} />
         </Route>
         <Route path="*" element={<NotFound />} />
       </Route>

@@ -116,7 +116,7 @@ def shop(tmp_path_factory) -> Shop:
         "SHOP_JWT_REFRESH_REUSE_GRACE_SECONDS": "5",
     }
     for name in ("EMAIL_HOST", "EMAIL_PORT", "IDENTITY_DATABASE_URL", "PRODUCT_DATABASE_URL",
-                 "ORDER_DATABASE_URL", "EMAIL_DATABASE_URL", "SHOP_JWKS_URL"):
+                 "ORDER_DATABASE_URL", "EMAIL_DATABASE_URL", "SHOP_JWKS_URL", "SHOP_SERVICE_URLS"):
         env.pop(name, None)  # the e2e shop is self-contained: SQLite, the local SMTP sink
     log_path = data_dir / "launcher.log"
     python = str(VENV_PYTHON) if VENV_PYTHON.exists() else sys.executable

@@ -19,7 +19,8 @@ def test_customer_and_staff_journeys_pass_in_chromium(shop, tmp_path):
     results_file = tmp_path / "journeys.json"
     env = {**os.environ, "SHOP_BASE_URL": shop.base_url, "SHOP_ADMIN_EMAIL": shop.admin_email,
            "SHOP_ADMIN_PASSWORD": shop.admin_password, "SCREENSHOT_DIR": str(ARTIFACTS),
-           "SHOP_MAILBOX_URL": f"http://127.0.0.1:{shop.env['SHOP_MAILBOX_PORT']}", "RESULTS_FILE": str(results_file)}
+           "SHOP_MAILBOX_URL": f"http://127.0.0.1:{shop.env['SHOP_MAILBOX_PORT']}", "RESULTS_FILE": str(results_file),
+           "RABBITMQ_URL": shop.env["RABBITMQ_URL"]}  # the operations journey publishes a poison event there
     env.pop("E2E_ONLY", None)  # every journey, always
     result = subprocess.run(["node", str(RUNNER)], cwd=REPO / "frontend", env=env, text=True,
                             capture_output=True, timeout=600)

@@ -164,6 +164,9 @@ class Config:
             "SHOP_JWKS_URL": os.environ.get("SHOP_JWKS_URL")
             or f"http://127.0.0.1:{identity_port}/api/v1/auth/jwks.json",
             "SHOP_PUBLIC_URL": self.public_url,
+            # where a service reaches the others' own web ports (the shop-wide ops status, shopkit.ops)
+            "SHOP_SERVICE_URLS": os.environ.get("SHOP_SERVICE_URLS") or ",".join(
+                f"{s.name}=http://127.0.0.1:{self.web_ports(s)[0]}" for s in self.services),
             "EMAIL_HOST": self.email_host or "127.0.0.1",
             "EMAIL_PORT": str(self.email_port if self.email_host else self.smtp_port),
             "PYTHONUNBUFFERED": "1",

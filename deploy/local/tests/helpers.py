@@ -13,7 +13,7 @@ def config(monkeypatch, tmp_path: Path, toml: str | None = None, **env: str) -> 
     """A Config as `make up` would build it from ``env`` (on top of a clean environment) and ``toml``."""
     for name in ("SHOP_HTTP_PORT", "SHOP_HTTPS_PORT", "SHOP_PORT_BASE", "SHOP_SMTP_PORT", "SHOP_MAILBOX_PORT",
                  "EMAIL_HOST", "EMAIL_PORT", "SHOP_DEMO_DATA", "SHOP_ADMIN_EMAIL", "SHOP_ADMIN_PASSWORD",
-                 "SHOP_ADMIN_NAME", "SHOP_JWKS_URL", "SHOP_BIND_ADDRESS"):
+                 "SHOP_ADMIN_NAME", "SHOP_JWKS_URL", "SHOP_SERVICE_URLS", "SHOP_BIND_ADDRESS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SHOP_DATA_DIR", str(tmp_path / "data"))
     for name, value in env.items():

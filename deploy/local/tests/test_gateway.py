@@ -72,3 +72,21 @@ def test_the_public_url_reaches_the_template_and_a_malformed_one_stops_the_launc
         cfg = config(monkeypatch, tmp_path, SHOP_PUBLIC_URL=bad)
         with pytest.raises(SetupError, match="SHOP_PUBLIC_URL"):
             local_values(cfg, tmp_path / "c.crt", tmp_path / "c.key")
+
+
+def test_the_ops_routes_go_to_each_service_and_the_shop_wide_status_to_identity(monkeypatch, tmp_path):
+    cfg = config(monkeypatch, tmp_path, SHOP_PORT_BASE="30000")
+    nginx = render_config(local_values(cfg, tmp_path / "c.crt", tmp_path / "c.key"), cfg.shop,
+                          local_servers(cfg.shop, cfg.port_base))["nginx.conf"]
+    names = "|".join(s.name for s in cfg.shop.services)
+    assert "location = /api/v1/ops/status/ {" in nginx
+    status_block = nginx.split("location = /api/v1/ops/status/ {", 1)[1].split("}", 1)[0]
+    assert "proxy_pass http://identity;" in status_block
+    assert f"location ~ ^/api/v1/ops/({names})/ {{" in nginx
+
+
+def test_every_service_learns_the_others_web_addresses_from_the_topology(monkeypatch, tmp_path):
+    cfg = config(monkeypatch, tmp_path, SHOP_PORT_BASE="30000")
+    urls = dict(item.split("=", 1) for item in cfg.service_env()["SHOP_SERVICE_URLS"].split(","))
+    assert urls == {s.name: f"http://127.0.0.1:{s.local_web_ports(30000)[0]}" for s in cfg.services}
+    assert set(urls) == {"identity", "product", "order", "email"}

@@ -53,7 +53,7 @@ class Shop:
                     "RABBITMQ_URL": f"amqp://guest:guest@127.0.0.1:5672/{self.vhost}", "SHOP_DEMO_DATA": "0",
                     "SHOP_WEB_WORKERS": "1", "SHOP_START_TIMEOUT": str(int(START_TIMEOUT))}
         for name in ("EMAIL_HOST", "EMAIL_PORT", "IDENTITY_DATABASE_URL", "PRODUCT_DATABASE_URL",
-                     "ORDER_DATABASE_URL", "EMAIL_DATABASE_URL", "SHOP_JWKS_URL"):
+                     "ORDER_DATABASE_URL", "EMAIL_DATABASE_URL", "SHOP_JWKS_URL", "SHOP_SERVICE_URLS"):
             self.env.pop(name, None)
         self.launchers: list[subprocess.Popen] = []
         self.ready = data_dir / "run" / "ready.json"

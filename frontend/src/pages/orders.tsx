@@ -8,6 +8,7 @@ import { dateTime, money, statusLabel } from "../components/format";
 import { Pagination } from "../components/Pagination";
 import { Empty, ErrorMessage, Loading, Notice } from "../components/Status";
 import { StatusBadge } from "../components/StatusBadge";
+import { OrderTimeline } from "../components/Timeline";
 import { useRequest } from "../hooks/useRequest";
 
 /** How often to ask for news: quickly while the saga runs, slowly while waiting for shipping. */
@@ -217,6 +218,12 @@ export function OrderDetail() {
           )}
         </section>
       </div>
+      <OrderTimeline
+        orderId={String(current.id)}
+        version={current.status}
+        settled={SETTLED_STATUSES.includes(current.status)}
+        pollMs={POLL_INTERVALS.active}
+      />
     </article>
   );
 }

@@ -65,3 +65,13 @@ def data_dir() -> Path:
     path = Path(env_str("SHOP_DATA_DIR", "var")).resolve()
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def parse_service_urls(value: str) -> dict[str, str]:
+    """``identity=http://127.0.0.1:8001,product=http://…`` → {name: base URL}, in the order given."""
+    urls = {}
+    for item in value.split(","):
+        name, _, url = item.strip().partition("=")
+        if name.strip() and url.strip():
+            urls[name.strip()] = url.strip().rstrip("/")
+    return urls

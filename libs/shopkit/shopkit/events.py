@@ -150,6 +150,9 @@ class EmailOutcome(Payload):
     to: str
     kind: str
     cause_event_id: Id
+    # v2: the order the message is about (none for a welcome message), so the order service can put it on
+    # that order's timeline; a v1 event (without it) still parses.
+    order_id: Id | None = None
 
 
 class Schema(BaseModel):
@@ -181,8 +184,8 @@ SCHEMAS: dict[str, Schema] = {
         Schema(type=ORDER_CANCELLED, version=1, model=OrderCancelled),
         Schema(type=ORDER_SHIPPED, version=1, model=OrderStatusChanged),
         Schema(type=ORDER_DELIVERED, version=1, model=OrderStatusChanged),
-        Schema(type=EMAIL_SENT, version=1, model=EmailOutcome),
-        Schema(type=EMAIL_FAILED, version=1, model=EmailOutcome),
+        Schema(type=EMAIL_SENT, version=2, model=EmailOutcome),
+        Schema(type=EMAIL_FAILED, version=2, model=EmailOutcome),
     )
 }
 

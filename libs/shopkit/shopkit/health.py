@@ -41,4 +41,14 @@ def readyz(request):
     return JsonResponse({"status": "ok"})
 
 
+def database_problem() -> str | None:
+    """Why this service's database does not answer, or None."""
+    return _database_ok()
+
+
+def broker_problem() -> str | None:
+    """Why the broker's port cannot be reached, or None."""
+    return _broker_ok()
+
+
 urlpatterns = [path("healthz", healthz), path("readyz", readyz), path("metrics", metrics_view)]

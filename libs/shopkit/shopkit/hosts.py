@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import DisallowedHost, ImproperlyConfigured
 from django.http import JsonResponse
 
-from shopkit.conf import env_int, env_list, env_str
+from shopkit.conf import env_int, env_list, env_str, parse_service_urls
 from shopkit.logging import get_logger
 
 log = get_logger(__name__)
@@ -48,8 +48,10 @@ def allowed_hosts(public_url: str, *, also: list[str] = ()) -> list[str]:
 
 def allowed_hosts_from_env(public_url: str, jwks_url: str) -> list[str]:
     """ALLOWED_HOSTS of a service: what `allowed_hosts` lists, with the JWKS URL's host (the services fetch
-    identity's keys there) and SHOP_ALLOWED_HOSTS (other internal names, e.g. a container's)."""
-    return allowed_hosts(public_url, also=[host_of(jwks_url), *env_list("SHOP_ALLOWED_HOSTS", [])])
+    identity's keys there), the hosts of SHOP_SERVICE_URLS (the shop-wide ops status asks each service there)
+    and SHOP_ALLOWED_HOSTS (other internal names, e.g. a container's)."""
+    service_hosts = [host_of(url) for url in parse_service_urls(env_str("SHOP_SERVICE_URLS", "")).values()]
+    return allowed_hosts(public_url, also=[host_of(jwks_url), *service_hosts, *env_list("SHOP_ALLOWED_HOSTS", [])])
 
 
 def public_url() -> str:

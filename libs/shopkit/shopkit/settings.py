@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from shopkit import defaults
-from shopkit.conf import data_dir, env_bool, env_group, env_int, env_str
+from shopkit.conf import data_dir, env_bool, env_group, env_int, env_str, parse_service_urls
 from shopkit.db import database_from_url, sqlite_database
 from shopkit.hosts import allowed_hosts_from_env, public_url_from_env
 from shopkit.logging import logging_config
@@ -120,4 +120,6 @@ def service_settings(*, service: str, base_dir: Path, apps: list[str], handlers:
         },
         "SHOPKIT_OUTBOX": env_group("SHOP_OUTBOX_", defaults.OUTBOX),
         "SHOPKIT_CONSUMER": {"HANDLERS": handlers, **env_group("SHOP_CONSUMER_", defaults.CONSUMER)},
+        # Every service's web address, for the shop-wide ops status (shopkit.ops): "name=url,name=url".
+        "SHOPKIT_OPS": {"SERVICES": parse_service_urls(env_str("SHOP_SERVICE_URLS", ""))},
     }

@@ -32,6 +32,13 @@ def test_allowed_hosts_are_the_public_host_the_loopback_names_and_the_named_inte
         hosts.allowed_hosts("http://localhost:8080", also=["*"])
 
 
+def test_the_hosts_other_services_call_this_one_by_are_allowed(monkeypatch):
+    monkeypatch.setenv("SHOP_SERVICE_URLS", "identity=http://identity-web:8001,order=http://order-web:8003")
+    monkeypatch.delenv("SHOP_ALLOWED_HOSTS", raising=False)
+    assert hosts.allowed_hosts_from_env("http://localhost:8080", "http://identity-web:8001/jwks.json") == [
+        "localhost", "127.0.0.1", "[::1]", "identity-web", "order-web"]
+
+
 @pytest.mark.parametrize("url", ["shop.example.com", "ftp://shop.example.com", "https://shop.example.com/shop",
                                  "https://"])
 def test_a_public_url_that_is_no_origin_stops_startup(monkeypatch, url):

@@ -2,6 +2,7 @@
 from django.urls import include, path
 
 from shopkit.openapi import path_with_slash_alias, schema_urlpatterns
+from shopkit.ops import ops_urlpatterns
 from tests.kitapp import views
 
 urlpatterns = [
@@ -15,6 +16,11 @@ urlpatterns = [
     path("crash/<int:n>", views.crash),
     *schema_urlpatterns("kittest"),
 ]
+
+
+def urlpatterns_with_ops():
+    """The ops routes follow the service name, which each messaging test sets for itself (tests/test_ops.py)."""
+    return [*urlpatterns, *ops_urlpatterns()]
 
 handler404 = "shopkit.problems.handler404"
 handler500 = "shopkit.problems.handler500"

@@ -162,6 +162,10 @@ def retry_delay_seconds(attempts: int) -> float:
 
 def _emit_outcome(event_type: str, message: EmailMessage) -> None:
     # The outcome continues the chain of the event that caused the message, not the sender's own.
+    # An order's messages name their order (schema v2), so the order service can put them on its timeline.
+    data = {"email_id": str(message.id), "to": message.to, "kind": message.kind,
+            "cause_event_id": message.cause_event_id}
+    if message.order_id:
+        data["order_id"] = message.order_id
     with correlated(message.correlation_id or None):
-        emit(event_type, {"email_id": str(message.id), "to": message.to, "kind": message.kind,
-                          "cause_event_id": message.cause_event_id}, subject=str(message.id))
+        emit(event_type, data, subject=str(message.id))

@@ -111,6 +111,14 @@ class OrderOutput(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
+class TimelineEntryOutput(serializers.Serializer):
+    at = serializers.DateTimeField()
+    kind = serializers.ChoiceField(choices=[constants.TIMELINE_STATUS, constants.TIMELINE_EMAIL])
+    title = serializers.CharField()
+    detail = serializers.CharField()
+    correlation_id = serializers.CharField()
+
+
 def _order_response(order_id, user, status: int = 200, headers: dict | None = None) -> Response:
     # Re-read through the selector so the answer has the committed lines and history, as GET would show them.
     order = selectors.order_get(user=user, order_id=order_id)
@@ -208,3 +216,13 @@ class OrderDeliverApi(APIView):
     def post(self, request, order_id):
         services.order_deliver(order_id=order_id)
         return _order_response(order_id, request.user)
+
+
+class OrderTimelineApi(APIView):
+    permission_classes = [IsSignedIn]
+
+    @extend_schema(operation_id="orders_timeline", responses={200: TimelineEntryOutput(many=True), 401: _PROBLEM,
+                                                              404: _PROBLEM})
+    def get(self, request, order_id):
+        entries = selectors.order_timeline(user=request.user, order_id=order_id)
+        return Response(TimelineEntryOutput(entries, many=True).data)

@@ -27,6 +27,15 @@ MAX_LINES = 50
 MIN_QUANTITY = 1
 MAX_QUANTITY = 100  # per product, after repeated lines of the same product are merged
 
+# What became of a message the email service wrote about an order (from email.sent / email.failed).
+EMAIL_SENT = "sent"
+EMAIL_FAILED = "failed"
+EMAIL_OUTCOME_CHOICES = [(EMAIL_SENT, EMAIL_SENT), (EMAIL_FAILED, EMAIL_FAILED)]
+
+# The kinds of entry on an order's timeline (DESIGN.md §5).
+TIMELINE_STATUS = "status"
+TIMELINE_EMAIL = "email"
+
 IDEMPOTENCY_KEY_MAX_LENGTH = 200
 REASON_MAX_LENGTH = 500
 

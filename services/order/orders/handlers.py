@@ -1,8 +1,10 @@
 """The order service's subscriptions: one table from event type to handler, read by `manage.py consume_events`."""
+from datetime import datetime
+
 from shopkit import events
 from shopkit.messaging.handling import Handler
 
-from orders import services
+from orders import constants, services
 
 
 def product_replica_update(event):
@@ -30,6 +32,18 @@ def order_reject_for_reservation_failure(event):
                                                   shortages=event.data["shortages"])
 
 
+def order_email_record(event):
+    """email.sent / email.failed: the message goes on its order's timeline. A message about no order (a welcome
+    message) or a v1 event that does not name its order has no place there and is skipped."""
+    order_id = event.data.get("order_id")
+    if not order_id:
+        return
+    services.order_email_record(
+        order_id=order_id, email_id=event.data["email_id"], kind=event.data["kind"], to=event.data["to"],
+        outcome=constants.EMAIL_SENT if event.type == events.EMAIL_SENT else constants.EMAIL_FAILED,
+        at=datetime.fromisoformat(event.time.replace("Z", "+00:00")), correlation_id=event.correlationid)
+
+
 # The names are the inbox keys of what each handler has applied: they stay when a function is renamed or
 # moved, and change only together with a data migration of the inbox (shopkit.messaging.handling).
 HANDLERS = {
@@ -39,4 +53,6 @@ HANDLERS = {
     events.STOCK_RESERVED: Handler("order_confirm_for_reservation", order_confirm_for_reservation),
     events.STOCK_RESERVATION_FAILED: Handler("order_reject_for_reservation_failure",
                                              order_reject_for_reservation_failure),
+    events.EMAIL_SENT: Handler("order_email_record", order_email_record),
+    events.EMAIL_FAILED: Handler("order_email_record", order_email_record),
 }

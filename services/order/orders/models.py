@@ -59,9 +59,32 @@ class StatusHistory(models.Model):
     status = models.CharField(max_length=20, choices=constants.STATUS_CHOICES)
     at = models.DateTimeField()
     reason = models.CharField(max_length=constants.REASON_MAX_LENGTH, blank=True)
+    # The request (or the event chain it started) that caused the change: shown on the timeline, and what to
+    # grep the logs for. Empty for changes made before it was recorded.
+    correlation_id = models.CharField(max_length=100, blank=True)
 
     class Meta:
         ordering = ["order", "at", "id"]
+
+
+class OrderEmail(models.Model):
+    """A message the email service sent or gave up on for an order, as its ``email.sent``/``email.failed`` said.
+
+    Kept for the order's timeline. ``order_id`` is no foreign key: the news comes from another service, and
+    recording it never depends on this service's rows (an event about an order it never had is kept, not refused).
+    """
+
+    email_id = models.CharField(max_length=100)
+    order_id = models.CharField(max_length=100, db_index=True)
+    kind = models.CharField(max_length=30)
+    to = models.CharField(max_length=254)
+    outcome = models.CharField(max_length=10, choices=constants.EMAIL_OUTCOME_CHOICES)
+    at = models.DateTimeField()  # when the email service decided the outcome (the event's time)
+    correlation_id = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["order_id", "at", "id"]
+        constraints = [models.UniqueConstraint(fields=["email_id", "outcome"], name="order_email_outcome_once")]
 
 
 class ProductReplica(models.Model):

@@ -7,13 +7,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from shopkit import events, metrics
+from shopkit.context import current_correlation_id
 from shopkit.logging import get_logger
 from shopkit.messaging.handling import EventRefused
 from shopkit.messaging.outbox import emit
 from shopkit.problems import ApplicationError, Conflict, NotFound
 
 from orders import constants
-from orders.models import IdempotencyRecord, Order, OrderLine, ProductReplica, StatusHistory
+from orders.models import IdempotencyRecord, Order, OrderEmail, OrderLine, ProductReplica, StatusHistory
 
 log = get_logger(__name__)
 
@@ -96,7 +97,7 @@ def _order_create(*, customer: Customer, items: list[dict], shipping_address: di
         for position, line in enumerate(lines)
     ])
     StatusHistory.objects.create(order=order, status=constants.PENDING, at=order.created_at,
-                                 reason=constants.REASON_PLACED)
+                                 reason=constants.REASON_PLACED, correlation_id=_correlation_id())
     emit(events.ORDER_PLACED, {
         "order_id": str(order.id),
         "customer_id": order.customer_id,
@@ -274,8 +275,13 @@ def _transition(order: Order, status: str, *, reason: str) -> None:
     order.status = status
     order.save(update_fields=["status", "updated_at"])
     StatusHistory.objects.create(order=order, status=status, at=timezone.now(),
-                                 reason=reason[:constants.REASON_MAX_LENGTH])
+                                 reason=reason[:constants.REASON_MAX_LENGTH], correlation_id=_correlation_id())
     log.info("order status changed", order_id=str(order.id), status=status, reason=reason)
+
+
+def _correlation_id() -> str:
+    # The request's id, or in a handler the correlation id of the event chain it continues.
+    return (current_correlation_id() or "")[:100]
 
 
 def _items_and_total(order: Order) -> dict:
@@ -334,3 +340,19 @@ def _replica_write(*, product_id: str, version: int, fields: dict) -> bool:
             return bool(ProductReplica.objects.filter(product_id=product_id, version__lt=version).update(
                 version=version, updated_at=timezone.now(), **fields))
         return True
+
+
+# --- emails about an order, for its timeline ----------------------------------------------------------------------
+
+def order_email_record(*, order_id: str, email_id: str, kind: str, to: str, outcome: str, at, correlation_id: str = ""
+                       ) -> bool:
+    """Remember that the email service sent (or gave up on) message ``email_id`` about ``order_id``.
+
+    Emits nothing. A second report of the same outcome changes nothing; returns whether a row was written.
+    """
+    with transaction.atomic():
+        _, created = OrderEmail.objects.get_or_create(
+            email_id=str(email_id), outcome=outcome,
+            defaults={"order_id": str(order_id), "kind": kind[:30], "to": to[:254], "at": at,
+                      "correlation_id": (correlation_id or "")[:100]})
+    return created

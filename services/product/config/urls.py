@@ -2,6 +2,7 @@
 from django.urls import include, path
 from catalog import apis
 from shopkit.openapi import schema_urlpatterns
+from shopkit.ops import ops_urlpatterns
 
 urlpatterns = [
     path("", include("shopkit.health")),
@@ -12,6 +13,7 @@ urlpatterns = [
     path("api/v1/products/<uuid:product_id>/stock/adjustments/", apis.StockAdjustmentCreateApi.as_view(),
          name="stock-adjustment-create"),
     *schema_urlpatterns("product"),
+    *ops_urlpatterns(),
 ]
 
 handler404 = "shopkit.problems.handler404"

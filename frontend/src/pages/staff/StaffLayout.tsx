@@ -19,6 +19,9 @@ export function StaffLayout() {
               <li>
                 <NavLink to="/staff/emails">Email log</NavLink>
               </li>
+              <li>
+                <NavLink to="/staff/operations">Operations</NavLink>
+              </li>
             </ul>
           </nav>
         </div>

@@ -42,7 +42,8 @@ def test_a_queued_message_goes_out_as_text_and_html_and_is_marked_sent(smtp_serv
     message.refresh_from_db()
     assert message.status == constants.STATUS_SENT and message.attempts == 1 and message.sent_at is not None
     assert outcome_events(events.EMAIL_SENT) == [{"email_id": str(message.id), "to": "ada@example.com",
-                                                  "kind": message.kind, "cause_event_id": message.cause_event_id}]
+                                                  "kind": message.kind, "cause_event_id": message.cause_event_id,
+                                                  "order_id": "o-1"}]  # schema v2: an order's message names it
 
 
 @pytest.mark.django_db

@@ -483,7 +483,11 @@ def test_schema_is_an_openapi_json_document_of_every_route(client):
     assert document["openapi"].startswith("3.")
     assert {"/api/v1/auth/register", "/api/v1/auth/token", "/api/v1/auth/token/refresh", "/api/v1/auth/me",
             "/api/v1/auth/logout", "/api/v1/auth/password-reset", "/api/v1/auth/password-reset/confirm",
-            "/api/v1/auth/jwks.json"} == set(document["paths"])
+            "/api/v1/auth/jwks.json",
+            # shopkit.ops, which every service mounts; identity also answers the shop-wide status
+            "/api/v1/ops/status/", "/api/v1/ops/identity/status/", "/api/v1/ops/identity/parked/",
+            "/api/v1/ops/identity/parked/{message_id}/replay", "/api/v1/ops/identity/parked/{message_id}/"
+            } == set(document["paths"])
 
 
 def test_schema_generates_without_warnings(tmp_path):

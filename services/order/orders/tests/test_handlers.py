@@ -163,7 +163,8 @@ def test_stock_news_about_an_unknown_order_is_refused_so_the_consumer_parks_it_a
 
 def test_every_event_order_consumes_has_a_handler():
     assert set(HANDLERS) == {events.PRODUCT_CREATED, events.PRODUCT_UPDATED, events.PRODUCT_DELETED,
-                             events.STOCK_RESERVED, events.STOCK_RESERVATION_FAILED}
+                             events.STOCK_RESERVED, events.STOCK_RESERVATION_FAILED,
+                             events.EMAIL_SENT, events.EMAIL_FAILED}  # DESIGN §1: the timeline's emails
 
 
 def test_stock_news_with_a_malformed_order_id_is_refused():
