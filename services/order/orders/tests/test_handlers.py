@@ -176,7 +176,7 @@ def test_stock_news_with_a_malformed_order_id_is_refused():
 def test_every_handler_name_has_the_inbox_key_it_had_before_mapped_to_it():
     from importlib import import_module
 
-    renamed = import_module("orders.migrations.0002_inbox_handler_names").RENAMED
+    renamed = import_module("orders.migrations.0003_inbox_handler_names").RENAMED
     assert {handler.name for handler in HANDLERS.values()} == set(renamed.values())
     # the keys were the functions' Python paths, which is what the migration finds in the inbox
     assert {f"{h.function.__module__}.{h.function.__qualname__}" for h in HANDLERS.values()} == set(renamed)

@@ -10,9 +10,10 @@ RENAMED = {
     "orders.handlers.product_replica_delete": "product_replica_delete",
     "orders.handlers.order_confirm_for_reservation": "order_confirm_for_reservation",
     "orders.handlers.order_reject_for_reservation_failure": "order_reject_for_reservation_failure",
+    "orders.handlers.order_email_record": "order_email_record",
 }
 
 
 class Migration(migrations.Migration):
-    dependencies = [("orders", "0001_initial"), ("shopkit_messaging", "0002_relay_lease_row")]
+    dependencies = [("orders", "0002_timeline"), ("shopkit_messaging", "0002_relay_lease_row")]
     operations = [inbox_rename(RENAMED)]
