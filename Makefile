@@ -14,7 +14,7 @@ TEST_DATA := $(or $(TMPDIR),/tmp)/shop-test-$(RUN)
 SERVICES := identity product order email
 
 .PHONY: help up down test deps system-deps frontend-deps test-shopkit test-services test-frontend test-deploy \
-        test-prometheus test-e2e test-compose compose-env $(addprefix test-,$(SERVICES)) test-kubernetes bench clean
+        test-prometheus test-e2e test-compose compose-env $(addprefix test-,$(SERVICES)) test-kubernetes api-types bench clean
 
 help:
 	@echo "make up     install what is missing, build, migrate, seed and run the whole shop"
@@ -72,8 +72,13 @@ test-email: deps
 	cd services/email && SHOP_DATA_DIR=$(TEST_DATA)/email-my EMAIL_DATABASE_URL=$(MYSQL_URL)/shop_email_$(RUN) \
 		../../$(PYTEST) -q -p no:logging
 
-test-frontend: frontend-deps
+# The API types are generated from the services' OpenAPI documents: stale ones fail the suite.
+test-frontend: deps frontend-deps
+	bash scripts/api-types.sh --check
 	cd frontend && npm test --silent
+
+api-types: deps frontend-deps
+	bash scripts/api-types.sh
 
 # The launcher (deploy/local/tests: the table and gateway from the topology, stale processes, make down), the
 # files generated from deploy/topology.toml being up to date, and the lock files pinning every requirement.

@@ -6,10 +6,11 @@
 // http://127.0.0.1:8025), SCREENSHOT_DIR (default frontend/test-artifacts), SCREENSHOT_DOCS=1 (also write
 // docs/screenshots/storefront.png and staff-console.png), CHROMIUM_PATH (default /usr/bin/chromium),
 // E2E_ONLY (run only journeys whose name contains this text), E2E_HEADED=1 (show the browser, for debugging),
-// RABBITMQ_URL (the shop's broker and vhost: the operations journey publishes a poison event there).
-// Prints one closing line "N passed, N failed" and exits non-zero when any journey failed.
+// RABBITMQ_URL (the shop's broker and vhost: the operations journey publishes a poison event there),
+// RESULTS_FILE (write each journey's outcome there as JSON: {"journeys": [{name, ok, seconds, error}]}).
+// Prints one closing line "N passed, N failed" and exits non-zero when any journey failed or none ran.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
@@ -479,22 +480,16 @@ journey("sign-in works with the keyboard alone and focuses the error", async (pa
 // ------------------------------------------------------------------------------------------------- main
 async function main() {
   if (!existsSync(CHROMIUM)) {
-    console.error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH).`);
-    console.log("0 passed, 1 failed");
-    return 1;
+    return setupFailed(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH).`);
   }
   try {
     await until(`the gateway at ${BASE}`, async () => (await fetch(`${BASE}/healthz`)).ok, 20_000);
   } catch (error) {
-    console.error(error.message);
-    console.log("0 passed, 1 failed");
-    return 1;
+    return setupFailed(error.message);
   }
   const index = await (await fetch(`${BASE}/`)).text().catch(() => "");
   if (!index.includes('id="root"')) {
-    console.error("The gateway does not serve the app at / (a placeholder?): run `npm run build` in frontend/ before starting the shop.");
-    console.log("0 passed, 1 failed");
-    return 1;
+    return setupFailed("The gateway does not serve the app at / (a placeholder?): run `npm run build` in frontend/ before starting the shop.");
   }
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -511,10 +506,10 @@ async function main() {
       const { context, page } = await newPage(browser);
       try {
         await fn(page);
-        results.push({ name, ok: true });
+        results.push({ name, ok: true, seconds: (Date.now() - started) / 1000 });
         console.log(`PASS ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
       } catch (error) {
-        results.push({ name, ok: false });
+        results.push({ name, ok: false, seconds: (Date.now() - started) / 1000, error: String(error?.message || error) });
         const file = await shot(page, `FAILED-${slug(name)}`).catch(() => null);
         console.log(`FAIL ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
         console.log(`     ${String(error?.stack || error).split("\n").slice(0, 6).join("\n     ")}`);
@@ -527,9 +522,21 @@ async function main() {
   } finally {
     await browser.close();
   }
+  return finish();
+}
+
+// The shop was not there to test: one failed "setup" journey, so nothing reads as passed.
+function setupFailed(reason) {
+  console.error(reason);
+  results.push({ name: "setup", ok: false, seconds: 0, error: reason });
+  return finish();
+}
+
+function finish() {
   const passed = results.filter((r) => r.ok).length;
   const failed = results.length - passed;
   console.log(`${passed} passed, ${failed} failed`);
+  if (process.env.RESULTS_FILE) writeFileSync(process.env.RESULTS_FILE, JSON.stringify({ journeys: results }, null, 2));
   return failed || results.length === 0 ? 1 : 0;
 }
 

@@ -1,2 +1,2 @@
-"""Fixtures of the email service's tests: shopkit's, plus a real SMTP server (aiosmtpd) on a free port."""
+"""The email service's tests use shopkit's fixtures (test tokens, broker vhost) and their own (mail/tests/fixtures.py)."""
 pytest_plugins = ["shopkit.pytest_plugin", "mail.tests.fixtures"]

@@ -1,2 +1,2 @@
-"""Fixtures of the order service's tests: shopkit's broker vhost, test tokens and worker runner."""
-pytest_plugins = ["shopkit.pytest_plugin"]
+"""The order service's tests use shopkit's fixtures (test tokens, broker vhost) and their own (orders/tests/fixtures.py)."""
+pytest_plugins = ["shopkit.pytest_plugin", "orders.tests.fixtures"]

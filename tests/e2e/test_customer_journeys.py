@@ -1,4 +1,6 @@
 """A customer's way through the shop, through the gateway only: account, catalog, orders and their emails."""
+import uuid
+
 from client import wait_for
 
 
@@ -21,8 +23,10 @@ def test_the_catalog_can_be_browsed_searched_and_filtered(gateway):
     page = gateway.get("/api/v1/products/?page_size=100").json
     assert page["count"] > 0 and {"count", "next", "previous", "results"} <= set(page)
     categories = gateway.get("/api/v1/categories/").json
-    categories = categories.get("results", categories) if isinstance(categories, dict) else categories
-    slug = categories[0]["slug"]
+    # DESIGN.md §5: every list is paginated, categories too
+    assert set(categories) == {"count", "next", "previous", "results"}, categories
+    assert categories["count"] == len(categories["results"]) > 0
+    slug = categories["results"][0]["slug"]
 
     in_category = gateway.get(f"/api/v1/products/?category={slug}&page_size=100").json["results"]
     assert in_category and all(p["category"] == slug for p in in_category)
@@ -65,11 +69,22 @@ def test_an_order_is_confirmed_and_its_email_reaches_the_ledger_and_the_smtp_sin
 def test_an_order_for_more_than_the_stock_is_rejected(gateway, customer, staff_token, make_product, place_order,
                                                       order_status):
     _, token = customer
-    product = make_product(stock=1)
+    name = f"Scarce teapot {uuid.uuid4().hex[:6]}"
+    product = make_product(stock=1, name=name)
     order = place_order(token, [{"product_id": product["id"], "quantity": 3}])
     wait_for(lambda: order_status(token, order["id"]) == "rejected", what="the order to be rejected")
     stock = gateway.get(f"/api/v1/products/{product['id']}/stock/", token=staff_token).json
     assert (stock["on_hand"], stock["reserved"]) == (1, 0)
+
+    # the rejection email names the product that was short, not its id (order.rejected carries the items)
+    def rejection_queued():
+        listed = gateway.get(f"/api/v1/emails/?order_id={order['id']}&kind=order_rejected", token=staff_token)
+        assert listed.status == 200, listed
+        return listed.json["results"]
+    [message] = wait_for(rejection_queued, what="the rejection email in the ledger")
+    body = gateway.get(f"/api/v1/emails/{message['id']}/", token=staff_token).json["body"]
+    assert f"{name}: you asked for 3, but only 1 is left" in body
+    assert product["id"] not in body
 
 
 def test_cancelling_an_order_releases_its_stock(gateway, customer, staff_token, make_product, place_order,

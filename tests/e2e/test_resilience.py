@@ -44,6 +44,37 @@ def test_orders_placed_while_the_product_consumer_is_stopped_are_confirmed_once_
     wait_for(lambda: order_status(token, order["id"]) == "confirmed", what="the waiting order to be confirmed")
 
 
+def test_a_cancel_that_overtakes_the_reservation_leaves_nothing_reserved(shop, gateway, staff_token, customer,
+                                                                         make_product, place_order, order_status):
+    # The order service hears of the reservation only after the customer cancelled: product reserved, then
+    # released on order.cancelled, and the late stock.reserved must not revive the order.
+    _, token = customer
+    overtaken, marker = make_product(stock=3), make_product(stock=3)
+    for product in (overtaken, marker):  # both orderable (and settled) before the order consumer stops
+        first = place_order(token, [{"product_id": product["id"], "quantity": 1}])
+        wait_for(lambda o=first: order_status(token, o["id"]) == "confirmed", what="a first order confirmed")
+
+    def reserved(product):
+        return gateway.get(f"/api/v1/products/{product['id']}/stock/", token=staff_token).json["reserved"]
+
+    confirmed_before = {p["id"]: reserved(p) for p in (overtaken, marker)}
+    shop.supervisorctl("stop", "order-consumer")
+    try:
+        order = place_order(token, [{"product_id": overtaken["id"], "quantity": 2}])
+        cancel = gateway.post(f"/api/v1/orders/{order['id']}/cancel", {}, token=token)
+        assert cancel.status == 200, cancel
+        # product handles one order's events in the order they were published: once the next order's
+        # reservation shows, the cancelled one's placed and cancelled were handled before it
+        later = place_order(token, [{"product_id": marker["id"], "quantity": 1}])
+        wait_for(lambda: reserved(marker) == confirmed_before[marker["id"]] + 1, what="the later order reserved")
+        assert reserved(overtaken) == confirmed_before[overtaken["id"]]
+    finally:
+        shop.supervisorctl("start", "order-consumer")
+    wait_for(lambda: order_status(token, later["id"]) == "confirmed", what="the later order to be confirmed")
+    assert order_status(token, order["id"]) == "cancelled"
+    assert reserved(overtaken) == confirmed_before[overtaken["id"]]
+
+
 KILLED = ("product-consumer", "order-consumer", "order-relay", "product-relay")
 
 

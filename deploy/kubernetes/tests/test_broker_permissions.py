@@ -106,9 +106,9 @@ def test_each_service_does_what_shopkit_does_with_its_own_permissions(shop, user
             retried = await (await channel.declare_queue(names.retry(1), passive=True)).get(timeout=5)
             await consumer._park(retried, channel, "test", 2)  # to <svc>.events.dead
         on_channel(users[service.name], retry_then_park)
-        parked = parking.run(parking.list_parked(users[service.name], service.name))
+        parked = asyncio.run(parking.list_parked(users[service.name], service.name))
         assert [p["message_id"] for p in parked] == ["m1"], service.name
-        assert parking.run(parking.replay_parked(users[service.name], service.name)) == ["m1"]
+        assert asyncio.run(parking.replay_parked(users[service.name], service.name)) == ["m1"]
 
 
 def test_a_service_cannot_touch_another_services_queues_or_other_exchanges(shop, users):

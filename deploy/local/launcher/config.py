@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import ipaddress
 import os
 import re
@@ -14,7 +15,16 @@ REPO = Path(__file__).resolve().parents[3]
 NGINX_DIR = REPO / "deploy" / "nginx"
 LOCAL_DIR = REPO / "deploy" / "local"
 VENV = REPO / ".venv"
-DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
+
+def _shopkit_defaults():
+    # shopkit's settings schema has no imports, so the launcher reads it from the tree (before any virtualenv)
+    spec = importlib.util.spec_from_file_location("shopkit_defaults", REPO / "libs/shopkit/shopkit/defaults.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+DEFAULT_RABBITMQ_URL = _shopkit_defaults().RABBITMQ_URL
 DEFAULT_CORS_ORIGINS = "http://localhost:5173,http://127.0.0.1:5173"  # the Vite dev server
 DEFAULT_ADMIN_PASSWORD = "admin"  # the development staff password: refused when the gateway is bound beyond loopback
 SECRET_ENV = ("SHOP_ADMIN_PASSWORD",)  # only the seed that needs it gets it (databases.seed_commands)

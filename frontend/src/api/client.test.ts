@@ -73,7 +73,10 @@ describe("request", () => {
         }
         return call.headers.Authorization === "Bearer new-access" ? { body: { count: 0, results: [] } } : { status: 401 };
       },
-      "POST /api/v1/auth/token/refresh": { body: { access: "new-access", expires_in: 900 } },
+      // identity's answer as its OpenAPI document gives it (TokenOutput): the refresh token is rotated
+      "POST /api/v1/auth/token/refresh": {
+        body: { access: "new-access", refresh: "new-refresh", token_type: "Bearer", expires_in: 900, refresh_expires_in: 604800 },
+      },
     });
     await expect(api.get("/api/v1/orders/")).resolves.toEqual({ count: 0, results: [] });
     expect(calls.map((c) => `${c.method} ${c.path}`)).toEqual([
@@ -84,7 +87,7 @@ describe("request", () => {
     expect(calls[0].headers.Authorization).toBe("Bearer access-u-1");
     expect(calls[1].body).toEqual({ refresh: "refresh-u-1" });
     expect(getSession()?.access).toBe("new-access");
-    expect(getSession()?.refresh).toBe("refresh-u-1");
+    expect(getSession()?.refresh).toBe("new-refresh");
   });
 
   it("ends the session when the refresh token is refused", async () => {

@@ -171,8 +171,7 @@ export function query(params: Record<string, string | number | boolean | undefin
   return text ? `?${text}` : "";
 }
 
-/** Lists may come paginated or, for small collections like categories, as a plain array. */
-export function resultsOf<T>(data: T[] | { results: T[] } | null | undefined): T[] {
-  if (!data) return [];
-  return Array.isArray(data) ? data : data.results ?? [];
+/** The rows of a list (every list is paginated, DESIGN.md §5), none while it loads. */
+export function resultsOf<T>(data: { results: T[] } | null | undefined): T[] {
+  return data?.results ?? [];
 }

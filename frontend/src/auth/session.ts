@@ -58,30 +58,12 @@ export function reloadSession(): void {
   listeners.forEach((listener) => listener(current));
 }
 
-/** Seconds until expiry from the token response, or from the JWT's own `exp` when `expires_in` is absent. */
-function lifetimeSeconds(tokens: TokenPair, now: number): number {
-  if (typeof tokens.expires_in === "number" && tokens.expires_in > 0) return tokens.expires_in;
-  const exp = jwtExpiry(tokens.access);
-  return exp ? Math.max(1, exp - Math.floor(now / 1000)) : 300;
-}
-
-export function jwtExpiry(token: string): number | null {
-  try {
-    const payload = token.split(".")[1];
-    const json = atob(payload.replace(/-/g, "+").replace(/_/g, "/"));
-    const exp = (JSON.parse(json) as { exp?: unknown }).exp;
-    return typeof exp === "number" ? exp : null;
-  } catch {
-    return null;
-  }
-}
-
 export function sessionFromTokens(tokens: TokenPair, previous: Session | null = null, now = Date.now()): Session {
-  const lifetimeMs = lifetimeSeconds(tokens, now) * 1000;
+  // identity's token and refresh answers always carry expires_in and a (rotated) refresh token (TokenOutput)
+  const lifetimeMs = tokens.expires_in * 1000;
   return {
     access: tokens.access,
-    // Identity may or may not rotate refresh tokens; keep the old one when it does not send a new one.
-    refresh: tokens.refresh ?? previous?.refresh,
+    refresh: tokens.refresh,
     expiresAt: now + lifetimeMs,
     lifetimeMs,
     user: previous?.user,

@@ -38,7 +38,7 @@ export function Catalog() {
   useEffect(() => setSearchText(search), [search]);
 
   const categories = useRequest(
-    (signal) => api.get<Category[] | Page<Category>>(`/api/v1/categories/${query({ page_size: 100 })}`, { signal }),
+    (signal) => api.get<Page<Category>>(`/api/v1/categories/${query({ page_size: 100 })}`, { signal }),
     [],
   );
   const products = useRequest(

@@ -73,9 +73,8 @@ export function OrderActions({ order, onChanged, compact = false }: { order: Ord
     setBusy(action);
     setError(null);
     try {
-      const updated = await api.post<Order>(`/api/v1/orders/${order.id}/${action}`);
-      // Some endpoints may answer without the full order: fetch it then.
-      onChanged(updated && updated.status ? updated : await api.get<Order>(`/api/v1/orders/${order.id}/`));
+      // each action answers with the whole order (its OpenAPI response is OrderOutput)
+      onChanged(await api.post<Order>(`/api/v1/orders/${order.id}/${action}`));
     } catch (caught) {
       setError(caught instanceof ApiError ? caught : new ApiError(-1, (caught as Error).message));
     } finally {
@@ -153,7 +152,7 @@ export function OrderDetail() {
         Status: <StatusBadge status={current.status} />
         {current.status === "pending" && <span className="muted"> waiting for stock reservation…</span>}
       </p>
-      <OrderActions order={current} onChanged={(next) => { setOverride(next); order.reload(); }} />
+      <OrderActions order={current} onChanged={setOverride} />
       <div className="order-layout">
         <section aria-labelledby="items-title">
           <h2 id="items-title">Items</h2>

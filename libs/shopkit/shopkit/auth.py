@@ -12,6 +12,8 @@ from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
 from rest_framework import authentication, exceptions, permissions
 
+from shopkit import defaults
+
 log = logging.getLogger(__name__)
 
 ALGORITHM = "RS256"  # the only algorithm accepted: `none` and HS256 (signed with the public key) are refused
@@ -46,21 +48,8 @@ class TokenUser:
 
 
 def jwt_settings() -> dict:
-    """The ``SHOPKIT_JWT`` setting with its defaults (see shopkit.settings)."""
-    configured = getattr(settings, "SHOPKIT_JWT", {})
-    return {
-        "ISSUER": "shop-identity",
-        "AUDIENCE": "shop",
-        "JWKS_URL": "",
-        "PUBLIC_KEYS": {},  # kid -> PEM, for deployments that pin keys instead of fetching JWKS
-        "KEY_LOADER": "",  # dotted path to a callable returning {kid: public key}; identity uses its own store
-        "JWKS_CACHE_SECONDS": 300,
-        "JWKS_MIN_REFETCH_SECONDS": 5,  # a refresh starts at most this often (stale cache or unknown kid alike)
-        "JWKS_TIMEOUT_SECONDS": 3,  # one fetch, in the background thread
-        "JWKS_WAIT_SECONDS": 3,  # how long a token with an unknown kid waits for the refresh under way
-        "LEEWAY_SECONDS": 10,
-        **configured,
-    }
+    """The ``SHOPKIT_JWT`` setting with its defaults (``shopkit.defaults.JWT``)."""
+    return {**defaults.JWT, **getattr(settings, "SHOPKIT_JWT", {})}
 
 
 class KeySet:
@@ -265,21 +254,3 @@ class IsStaffOrReadOnly(permissions.BasePermission):
             return True
         user = _user(request)
         return user is not None and user.role == ROLE_STAFF
-
-
-class IsOwnerOrStaff(permissions.BasePermission):
-    """Object permission: the object's ``customer_id`` (or ``owner_id``) is the caller's, or the caller is staff."""
-
-    message = "Not yours."
-
-    def has_permission(self, request, view):
-        return _user(request) is not None
-
-    def has_object_permission(self, request, view, obj):
-        user = _user(request)
-        if user is None:
-            return False
-        if user.role == ROLE_STAFF:
-            return True
-        owner = getattr(obj, "customer_id", None) or getattr(obj, "owner_id", None)
-        return owner is not None and str(owner) == user.id

@@ -54,6 +54,12 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_group(prefix: str, defaults: dict) -> dict:
+    """A settings group read from ``<prefix><NAME>`` variables, each typed and defaulted by ``defaults``."""
+    readers = {bool: env_bool, int: env_int, float: env_float, str: env_str}
+    return {name: readers[type(default)](f"{prefix}{name}", default) for name, default in defaults.items()}
+
+
 def data_dir() -> Path:
     """``$SHOP_DATA_DIR`` (default ``./var``), created on first use: databases, keys, logs live here."""
     path = Path(env_str("SHOP_DATA_DIR", "var")).resolve()

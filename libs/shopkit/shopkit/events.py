@@ -142,6 +142,7 @@ class OrderRejected(Payload):
     customer_name: str
     reason: str
     shortages: list[Shortage]
+    items: list[OrderItem] = Field(min_length=1)  # the order's lines, so a message can name the products
 
 
 class EmailOutcome(Payload):
@@ -179,7 +180,7 @@ SCHEMAS: dict[str, Schema] = {
         Schema(type=STOCK_RELEASED, version=1, model=StockReleased),
         Schema(type=ORDER_PLACED, version=1, model=OrderPlaced),
         Schema(type=ORDER_CONFIRMED, version=1, model=OrderStatusChanged),
-        Schema(type=ORDER_REJECTED, version=1, model=OrderRejected),
+        Schema(type=ORDER_REJECTED, version=2, model=OrderRejected),
         Schema(type=ORDER_CANCELLED, version=1, model=OrderCancelled),
         Schema(type=ORDER_SHIPPED, version=1, model=OrderStatusChanged),
         Schema(type=ORDER_DELIVERED, version=1, model=OrderStatusChanged),

@@ -2,11 +2,11 @@
 import socket
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.urls import path
 
+from shopkit.messaging.config import rabbitmq_url
 from shopkit.metrics import metrics_view
 
 
@@ -25,7 +25,7 @@ def _database_ok() -> str | None:
 
 
 def _broker_ok() -> str | None:
-    url = urlsplit(getattr(settings, "SHOPKIT_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F"))
+    url = urlsplit(rabbitmq_url())
     port = url.port or (5671 if url.scheme == "amqps" else 5672)
     try:
         with socket.create_connection((url.hostname or "127.0.0.1", port), timeout=1):

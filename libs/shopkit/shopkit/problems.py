@@ -120,10 +120,3 @@ def handler404(request, exception=None):
 def handler500(request):
     return _json_problem(500, "The server failed to handle the request; it has been logged.")
 
-
-def handler400(request, exception=None):
-    return _json_problem(400, "Bad request.")
-
-
-def handler403(request, exception=None):
-    return _json_problem(403, "Forbidden.")

@@ -1,15 +1,14 @@
-"""The settings every service shares; a service's own settings.py calls `service_settings()` and adds little."""
+"""The settings every service shares; a service's own settings.py calls `configure(__name__, …)` and adds little."""
+import sys
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from shopkit.conf import data_dir, env_bool, env_int, env_str, parse_service_urls
+from shopkit import defaults
+from shopkit.conf import data_dir, env_bool, env_group, env_int, env_str, parse_service_urls
 from shopkit.db import database_from_url, sqlite_database
 from shopkit.hosts import allowed_hosts_from_env, public_url_from_env
 from shopkit.logging import logging_config
-
-DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
-DEFAULT_JWKS_URL = "http://127.0.0.1:8001/api/v1/auth/jwks.json"
 
 
 def secret_key(service: str) -> str:
@@ -30,13 +29,25 @@ def database(service: str) -> dict:
     return sqlite_database(data_dir() / f"{service}.sqlite3")
 
 
+def configure(module: str, **options) -> None:
+    """Make the settings module ``module`` (pass ``__name__``) hold every shared setting of one service:
+    what ``service_settings(**options)`` returns, as module attributes for Django to read."""
+    target = sys.modules[module]
+    for name, value in service_settings(**options).items():
+        setattr(target, name, value)
+
+
 def service_settings(*, service: str, base_dir: Path, apps: list[str], handlers: str = "",
-                     title: str = "") -> dict:
-    """All of Django's settings for one service. ``handlers`` is the dotted path of its event handler table."""
+                     title: str = "", jwt: dict | None = None, quiet_loggers: tuple[str, ...] = ()) -> dict:
+    """All of Django's settings for one service. ``handlers`` is the dotted path of its event handler table,
+    ``jwt`` overrides parts of SHOPKIT_JWT, ``quiet_loggers`` are loggers that log only warnings."""
     debug = env_bool("SHOP_DEBUG", False)
     public_key = env_str("SHOP_JWT_PUBLIC_KEY", "")
     public_url = public_url_from_env()
-    jwks_url = env_str("SHOP_JWKS_URL", DEFAULT_JWKS_URL)
+    jwks_url = env_str("SHOP_JWKS_URL", defaults.JWT["JWKS_URL"])
+    logging = logging_config(service, env_str("SHOP_LOG_LEVEL", "INFO"))
+    for name in quiet_loggers:
+        logging["loggers"][name] = {"level": "WARNING"}
     return {
         "BASE_DIR": base_dir,
         "SECRET_KEY": secret_key(service),
@@ -78,7 +89,7 @@ def service_settings(*, service: str, base_dir: Path, apps: list[str], handlers:
         "LANGUAGE_CODE": "en",
         "USE_I18N": False,
         "DATA_UPLOAD_MAX_MEMORY_SIZE": env_int("SHOP_MAX_BODY_BYTES", 1024 * 1024),
-        "LOGGING": logging_config(service, env_str("SHOP_LOG_LEVEL", "INFO")),
+        "LOGGING": logging,
         "REST_FRAMEWORK": {
             "DEFAULT_AUTHENTICATION_CLASSES": ["shopkit.auth.JWTAuthentication"],
             "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
@@ -98,23 +109,17 @@ def service_settings(*, service: str, base_dir: Path, apps: list[str], handlers:
             "PREPROCESSING_HOOKS": ["shopkit.openapi.drop_slashed_aliases"],
         },
         "SHOPKIT_SERVICE": service,
-        "SHOPKIT_RABBITMQ_URL": env_str("RABBITMQ_URL", DEFAULT_RABBITMQ_URL),
+        "SHOPKIT_RABBITMQ_URL": env_str("RABBITMQ_URL", defaults.RABBITMQ_URL),
         "SHOPKIT_JWT": {
-            "ISSUER": env_str("SHOP_JWT_ISSUER", "shop-identity"),
-            "AUDIENCE": env_str("SHOP_JWT_AUDIENCE", "shop"),
+            **defaults.JWT,
+            "ISSUER": env_str("SHOP_JWT_ISSUER", defaults.JWT["ISSUER"]),
+            "AUDIENCE": env_str("SHOP_JWT_AUDIENCE", defaults.JWT["AUDIENCE"]),
             "JWKS_URL": jwks_url,
             "PUBLIC_KEYS": {env_str("SHOP_JWT_PUBLIC_KEY_ID", "pinned"): public_key} if public_key else {},
+            **(jwt or {}),
         },
-        "SHOPKIT_OUTBOX": {
-            "BATCH_SIZE": env_int("SHOP_OUTBOX_BATCH_SIZE", 500),
-            "POLL_SECONDS": float(env_str("SHOP_OUTBOX_POLL_SECONDS", "1.0")),
-        },
-        "SHOPKIT_CONSUMER": {
-            "HANDLERS": handlers,
-            "PREFETCH": env_int("SHOP_CONSUMER_PREFETCH", 32),
-            "MAX_ATTEMPTS": env_int("SHOP_CONSUMER_MAX_ATTEMPTS", 5),
-            "RETRY_BASE_MS": env_int("SHOP_CONSUMER_RETRY_BASE_MS", 1000),
-        },
+        "SHOPKIT_OUTBOX": env_group("SHOP_OUTBOX_", defaults.OUTBOX),
+        "SHOPKIT_CONSUMER": {"HANDLERS": handlers, **env_group("SHOP_CONSUMER_", defaults.CONSUMER)},
         # Every service's web address, for the shop-wide ops status (shopkit.ops): "name=url,name=url".
         "SHOPKIT_OPS": {"SERVICES": parse_service_urls(env_str("SHOP_SERVICE_URLS", ""))},
     }

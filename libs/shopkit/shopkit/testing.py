@@ -11,6 +11,8 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from shopkit import defaults
+
 TEST_KID = "test-key"
 
 
@@ -33,7 +35,7 @@ def test_public_pem(kid: str = TEST_KID) -> str:
 def jwt_test_settings(kid: str = TEST_KID) -> dict:
     """A SHOPKIT_JWT setting that trusts only the test key (pass to override_settings)."""
     return {"PUBLIC_KEYS": {kid: test_public_pem(kid)}, "JWKS_URL": "", "KEY_LOADER": "",
-            "ISSUER": "shop-identity", "AUDIENCE": "shop"}
+            "ISSUER": defaults.JWT["ISSUER"], "AUDIENCE": defaults.JWT["AUDIENCE"]}
 
 
 def make_token(*, role: str = "customer", user_id: str | None = None, email: str | None = None,
@@ -46,8 +48,8 @@ def make_token(*, role: str = "customer", user_id: str | None = None, email: str
         "email": email or f"{user_id[:8]}@example.com",
         "name": name,
         "role": role,
-        "iss": "shop-identity",
-        "aud": "shop",
+        "iss": defaults.JWT["ISSUER"],
+        "aud": defaults.JWT["AUDIENCE"],
         "iat": now,
         "exp": now + lifetime,
         "jti": str(uuid.uuid4()),
@@ -144,9 +146,7 @@ def throwaway_vhost(prefix: str = "shoptest"):
 
     Tests and benchmarks publish there, never on the vhost a developer's running shop listens on.
     """
-    from shopkit.settings import DEFAULT_RABBITMQ_URL
-
-    parts = urlsplit(os.environ.get("RABBITMQ_URL", DEFAULT_RABBITMQ_URL))
+    parts = urlsplit(os.environ.get("RABBITMQ_URL", defaults.RABBITMQ_URL))
     vhost = f"{prefix}-{uuid.uuid4().hex[:10]}"
     rabbitmqctl("add_vhost", vhost)
     try:
@@ -154,3 +154,98 @@ def throwaway_vhost(prefix: str = "shoptest"):
         yield urlunsplit((parts.scheme, parts.netloc, "/" + quote(vhost, safe=""), parts.query, ""))
     finally:
         rabbitmqctl("delete_vhost", vhost)
+
+
+def publish_events(url: str, *events_) -> None:
+    """Publish events as another service's relay would: persistent, to the topic exchange, routed by type."""
+    import asyncio
+
+    import aio_pika
+
+    from shopkit.messaging.config import EXCHANGE
+
+    async def send():
+        connection = await aio_pika.connect(url, timeout=5)
+        async with connection:
+            channel = await connection.channel(publisher_confirms=True)
+            exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+            for event in events_:
+                await exchange.publish(
+                    aio_pika.Message(body=event.to_json(), message_id=event.id, type=event.type,
+                                     content_type="application/cloudevents+json",
+                                     delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                    routing_key=event.type)
+
+    asyncio.run(send())
+
+
+class EventTap:
+    """A queue of the test's own bound to the exchange: what a service published, as another service sees it.
+
+    ``with EventTap(url, "order.*") as tap: … tap.received()`` — each call returns the events (parsed) that
+    arrived since the last one; the queue is deleted on exit.
+    """
+
+    def __init__(self, url: str, *routing_keys: str):
+        self.url = url
+        self.routing_keys = routing_keys or ("#",)
+        self.queue = f"tap-{uuid.uuid4().hex[:12]}"
+        self.seen: list = []
+
+    def _run(self, work):
+        import asyncio
+
+        import aio_pika
+
+        async def go():
+            connection = await aio_pika.connect(self.url, timeout=5)
+            async with connection:
+                return await work(await connection.channel(), aio_pika)
+        return asyncio.run(go())
+
+    def __enter__(self):
+        from shopkit.messaging.config import EXCHANGE
+
+        async def bind(channel, aio_pika):
+            exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+            queue = await channel.declare_queue(self.queue, durable=False)
+            for key in self.routing_keys:
+                await queue.bind(exchange, routing_key=key)
+        self._run(bind)
+        return self
+
+    def __exit__(self, *exc):
+        async def delete(channel, aio_pika):
+            await channel.queue_delete(self.queue)
+        self._run(delete)
+
+    def received(self) -> list:
+        """Every event that arrived so far, oldest first (``Event`` objects)."""
+        from shopkit.envelope import parse_event
+
+        async def drain(channel, aio_pika):
+            queue = await channel.declare_queue(self.queue, durable=False, passive=True)
+            bodies = []
+            while (message := await queue.get(no_ack=True, fail=False, timeout=5)) is not None:
+                bodies.append(message.body)
+            return bodies
+        self.seen.extend(parse_event(body) for body in self._run(drain))
+        return list(self.seen)
+
+    def of(self, event_type: str, subject: str | None = None) -> list:
+        return [e for e in self.received() if e.type == event_type and (subject is None or e.subject == subject)]
+
+
+def outbox_events(event_type: str | None = None, subject=None) -> list[dict]:
+    """The events a test wrote to the outbox, oldest first, as their CloudEvents envelopes (only those of
+    ``event_type`` and ``subject`` when given)."""
+    import json
+
+    from shopkit.messaging.models import OutboxMessage
+
+    rows = OutboxMessage.objects.order_by("id")
+    if event_type:
+        rows = rows.filter(event_type=event_type)
+    if subject is not None:
+        rows = rows.filter(subject=str(subject))
+    return [json.loads(row.body) for row in rows]

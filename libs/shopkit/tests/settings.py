@@ -5,13 +5,13 @@ import uuid
 from pathlib import Path
 
 from shopkit.db import database_from_url, sqlite_database
-from shopkit.settings import service_settings
+from shopkit.settings import configure
 
 # A unique service name per run: its own queues, so tests can run beside a running shop.
 _RUN = os.environ.setdefault("SHOPKIT_TEST_RUN", uuid.uuid4().hex[:8])
 
-globals().update(service_settings(service="kittest", base_dir=Path(__file__).parent, apps=["tests.kitapp"],
-                                  handlers="tests.kitapp.handlers.HANDLERS"))
+configure(__name__, service="kittest", base_dir=Path(__file__).parent, apps=["tests.kitapp"],
+          handlers="tests.kitapp.handlers.HANDLERS")
 
 ROOT_URLCONF = "tests.urls"
 SHOPKIT_SERVICE = f"kittest{_RUN}"
@@ -21,5 +21,7 @@ if _url:
     DATABASES["default"]["TEST"] = {"NAME": f"test_shopkit_{_RUN}"}
 else:
     DATABASES = {"default": sqlite_database(Path(tempfile.gettempdir()) / f"shopkit-{_RUN}.sqlite3")}
-SHOPKIT_CONSUMER = {**SHOPKIT_CONSUMER, "RETRY_BASE_MS": 100, "MAX_ATTEMPTS": 3, "PREFETCH": 8}  # noqa: F821 - set by the update above
-SHOPKIT_OUTBOX = {**SHOPKIT_OUTBOX, "POLL_SECONDS": 5.0}  # noqa: F821 - set by the update above
+# Quick retries so tests watch them happen; what is not named keeps shopkit's default (shopkit.defaults).
+SHOPKIT_CONSUMER = {"HANDLERS": "tests.kitapp.handlers.HANDLERS", "RETRY_BASE_MS": 100, "MAX_ATTEMPTS": 3,
+                    "PREFETCH": 8}
+SHOPKIT_OUTBOX = {"POLL_SECONDS": 5.0}

@@ -72,6 +72,15 @@ def test_payload_that_breaks_its_schema_is_refused_with_the_field_named(data, co
         build_event(events.ORDER_PLACED, data, source="/shop/order")
 
 
+def test_order_rejected_carries_the_order_lines_so_a_message_can_name_the_products():
+    rejected = {"order_id": "o1", "customer_email": "a@example.com", "customer_name": "A",
+                "reason": "insufficient stock", "shortages": [{"product_id": "p1", "requested": 2, "available": 1}]}
+    with pytest.raises(InvalidEvent, match="items"):
+        build_event(events.ORDER_REJECTED, rejected, source="/shop/order")
+    event = build_event(events.ORDER_REJECTED, {**rejected, "items": [ORDER_ITEM]}, source="/shop/order")
+    assert event.data["items"][0]["name"] == "Mug"
+
+
 def test_unknown_event_type_is_refused():
     with pytest.raises(InvalidEvent, match="unknown event type"):
         build_event("order.teleported", {}, source="/shop/order")

@@ -12,11 +12,12 @@ from shopkit.envelope import build_event
 from shopkit.messaging import parking
 from shopkit.messaging.config import EXCHANGE
 from shopkit.messaging.consumer import Consumer
+from shopkit.messaging.handling import Handler
 from shopkit.messaging.models import InboxRecord, OutboxMessage
 from shopkit.messaging.outbox import emit
 from shopkit.messaging.relay import Relay
 from shopkit.testing import rabbitmqctl, running, wait_until
-from tests.kitapp.handlers import CALLS, SLOW_STARTED
+from tests.kitapp.handlers import CALLS, HANDLERS, SLOW_STARTED, note_write_for_user
 from tests.kitapp.models import Failure, Note
 from tests.kitapp.outage import bring_database_back, take_database_away
 
@@ -170,9 +171,32 @@ def test_an_event_from_a_service_that_does_not_own_its_type_is_parked_at_once(se
         publish_raw(broker, genuine.to_json(), events.USER_REGISTERED, genuine.id)
         wait_until(lambda: notes("genuine") == 1 and consumer.parked == 1)
     assert notes("forged") == 0 and CALLS.get("forged", 0) == 0  # the handler never ran
-    [parked] = parking.run(parking.list_parked(broker, service))
+    [parked] = asyncio.run(parking.list_parked(broker, service))
     assert parked["message_id"] == forged.id and parked["attempts"] == 1  # at once, not after the retries
     assert f"comes from /shop/{service}, not /shop/order" in parked["error"]
+
+
+def note_written_under_a_new_python_name(event):
+    """note_write_for_user after a refactoring moved and renamed it (same declared name in the table)."""
+    note_write_for_user(event)
+
+
+def test_a_renamed_handler_does_not_apply_a_redelivered_event_again(service, broker):
+    event = build_event(events.USER_REGISTERED, {"user_id": "renamed", "email": "r@example.com", "name": "R"},
+                        source=f"/shop/{service}")
+    with running(Consumer()) as consumer:
+        publish_raw(broker, event.to_json(), events.USER_REGISTERED, event.id)
+        wait_until(lambda: consumer.handled == 1)
+    # a deploy: the function has another module and name now, the table keeps its declared name
+    renamed = {**HANDLERS, events.USER_REGISTERED: Handler(HANDLERS[events.USER_REGISTERED].name,
+                                                           note_written_under_a_new_python_name)}
+    assert note_written_under_a_new_python_name.__qualname__ != note_write_for_user.__qualname__
+    with running(Consumer(handlers=renamed)) as consumer:
+        publish_raw(broker, event.to_json(), events.USER_REGISTERED, event.id)  # the broker redelivers it
+        wait_until(lambda: consumer.handled == 1)
+    assert notes("renamed") == 1 and CALLS["renamed"] == 1
+    assert list(InboxRecord.objects.filter(event_id=event.id).values_list("handler", flat=True)) == [
+        "note_write_for_user"]
 
 
 def test_failing_handler_is_retried_then_parked_while_others_flow_and_replay_handles_it(service, broker, settings):
@@ -187,18 +211,29 @@ def test_failing_handler_is_retried_then_parked_while_others_flow_and_replay_han
         # every attempt ran the handler: MAX_ATTEMPTS of them (3 in the test settings)
         assert CALLS["bad"] == settings.SHOPKIT_CONSUMER["MAX_ATTEMPTS"]
 
-        parked = parking.run(parking.list_parked(broker, service))
+        parked = asyncio.run(parking.list_parked(broker, service))
         assert len(parked) == 1
         assert parked[0]["type"] == events.USER_REGISTERED
         assert "told to fail for bad" in parked[0]["error"]
         assert parked[0]["attempts"] == 3
         # listing takes nothing away
-        assert len(parking.run(parking.list_parked(broker, service))) == 1
+        assert len(asyncio.run(parking.list_parked(broker, service))) == 1
 
         Failure.objects.filter(key="bad").delete()  # the cause is mended
         call_command("parked_replay", "--all")
         wait_until(lambda: notes("bad") == 1)
-    assert parking.run(parking.list_parked(broker, service)) == []
+    assert asyncio.run(parking.list_parked(broker, service)) == []
+
+
+def test_refused_event_is_parked_at_once_with_its_reason_while_others_flow(service, broker):
+    with running(Consumer()) as consumer, running(Relay()):
+        register("refused-1")
+        register("fine-1")
+        wait_until(lambda: notes("fine-1") == 1 and consumer.parked == 1)
+    assert CALLS["refused-1"] == 1  # no timed retries: none could succeed
+    [parked] = asyncio.run(parking.list_parked(broker, service))
+    assert parked["attempts"] == 1 and "refused-1 can never be noted" in parked["error"]
+    assert notes("refused-1") == 0
 
 
 def test_database_outage_is_waited_out_not_counted_against_the_event(service, broker, settings):
@@ -229,7 +264,7 @@ def test_an_error_raised_by_a_database_that_answers_counts_against_the_event(ser
         wait_until(lambda: consumer.parked == 1, timeout=30)
         wait_until(lambda: notes("fine-1") == 1)
     assert CALLS["dberror-1"] == max_attempts
-    parked = parking.run(parking.list_parked(broker, service))
+    parked = asyncio.run(parking.list_parked(broker, service))
     assert [p["attempts"] for p in parked] == [max_attempts]
     assert "OperationalError" in parked[0]["error"]
 

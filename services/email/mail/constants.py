@@ -1,7 +1,4 @@
-"""Kinds and statuses of email messages, and the delivery settings' defaults, in one place."""
-from django.conf import settings
-
-from shopkit import hosts
+"""Kinds and statuses of email messages, and the ledger's limits, in one place."""
 
 # What a message is about; each customer-facing event makes exactly one message of one kind.
 KIND_WELCOME = "welcome"  # user.registered: a new account
@@ -26,24 +23,3 @@ STATUS_CHOICES = [(status, status) for status in STATUSES]
 
 SUBJECT_MAX_LENGTH = 255
 ERROR_MAX_LENGTH = 2000
-
-
-def delivery_settings() -> dict:
-    """``SHOP_EMAIL`` with its defaults (config/settings.py reads them from the environment)."""
-    return {
-        "MAX_ATTEMPTS": 8,  # SMTP tries of one message before it is marked failed
-        "RETRY_BASE_SECONDS": 10.0,  # try n failed → the next waits base · 2^(n-1), capped at RETRY_MAX_SECONDS
-        "RETRY_MAX_SECONDS": 3600.0,
-        "POLL_SECONDS": 0.5,  # how often an idle sender looks for due messages
-        "BATCH_SIZE": 20,  # messages claimed at once
-        # A claim hides the batch from other senders this long; a sender killed mid-batch leaves its unsent
-        # messages to be picked up after it. It must comfortably exceed the time one batch takes to send.
-        "LEASE_SECONDS": 120.0,
-        "SERVER_RETRY_MAX_SECONDS": 30.0,  # ceiling of the wait between attempts to reach a down SMTP server
-        **getattr(settings, "SHOP_EMAIL", {}),
-    }
-
-
-def public_url() -> str:
-    """Where customers reach the shop (links in messages point there): SHOP_PUBLIC_URL, through shopkit."""
-    return hosts.public_url()

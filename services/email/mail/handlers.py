@@ -4,6 +4,7 @@ from mail.rendering import order_context, password_reset_context, welcome_contex
 from mail.services import email_queue
 from shopkit import events
 from shopkit.envelope import Event
+from shopkit.messaging.handling import Handler
 
 
 def email_queue_welcome(event: Event) -> None:
@@ -49,12 +50,14 @@ def _queue_order_message(event: Event, kind: str) -> None:
                 cause_event_id=event.id, order_id=str(event.data["order_id"]), correlation_id=event.correlationid)
 
 
+# The names are the inbox keys of what each handler has applied: they stay when a function is renamed or
+# moved, and change only together with a data migration of the inbox (shopkit.messaging.handling).
 HANDLERS = {
-    events.USER_REGISTERED: email_queue_welcome,
-    events.USER_PASSWORD_RESET_REQUESTED: email_queue_password_reset,
-    events.ORDER_CONFIRMED: email_queue_order_confirmed,
-    events.ORDER_REJECTED: email_queue_order_rejected,
-    events.ORDER_CANCELLED: email_queue_order_cancelled,
-    events.ORDER_SHIPPED: email_queue_order_shipped,
-    events.ORDER_DELIVERED: email_queue_order_delivered,
+    events.USER_REGISTERED: Handler("email_queue_welcome", email_queue_welcome),
+    events.USER_PASSWORD_RESET_REQUESTED: Handler("email_queue_password_reset", email_queue_password_reset),
+    events.ORDER_CONFIRMED: Handler("email_queue_order_confirmed", email_queue_order_confirmed),
+    events.ORDER_REJECTED: Handler("email_queue_order_rejected", email_queue_order_rejected),
+    events.ORDER_CANCELLED: Handler("email_queue_order_cancelled", email_queue_order_cancelled),
+    events.ORDER_SHIPPED: Handler("email_queue_order_shipped", email_queue_order_shipped),
+    events.ORDER_DELIVERED: Handler("email_queue_order_delivered", email_queue_order_delivered),
 }

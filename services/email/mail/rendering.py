@@ -4,7 +4,7 @@ from datetime import datetime
 
 from django.template.loader import render_to_string
 
-from mail import constants
+from mail import conf, constants
 
 
 @dataclass(frozen=True)
@@ -28,14 +28,14 @@ def render_email(kind: str, context: dict) -> RenderedEmail:
 
 def welcome_context(data: dict) -> dict:
     """Context of the welcome message, from a `user.registered` payload."""
-    return {"name": data["name"], "email": data["email"], "shop_url": constants.public_url()}
+    return {"name": data["name"], "email": data["email"], "shop_url": conf.public_url()}
 
 
 def password_reset_context(data: dict) -> dict:
     """Context of the password-reset message, from a `user.password_reset_requested` payload."""
     expires_at = datetime.fromisoformat(data["expires_at"])
     return {"name": data["name"], "email": data["email"], "reset_url": data["reset_url"],
-            "expires_at": expires_at.strftime("%Y-%m-%d %H:%M UTC"), "shop_url": constants.public_url()}
+            "expires_at": expires_at.strftime("%Y-%m-%d %H:%M UTC"), "shop_url": conf.public_url()}
 
 
 def order_context(data: dict) -> dict:
@@ -57,8 +57,8 @@ def order_context(data: dict) -> dict:
         "customer_email": data.get("customer_email", ""),
         "order_id": order_id,
         "order_ref": order_reference(order_id),
-        "order_url": f"{constants.public_url()}/orders/{order_id}",
-        "shop_url": constants.public_url(),
+        "order_url": f"{conf.public_url()}/orders/{order_id}",
+        "shop_url": conf.public_url(),
         "items": items,
         "total": data.get("total"),
         "currency": data.get("currency", ""),
@@ -75,14 +75,14 @@ def order_reference(order_id: str) -> str:
 def shortages_in_words(data: dict) -> list[dict]:
     """Each shortage of an `order.rejected` payload with a label and a sentence a customer understands.
 
-    The product's name comes from the shortage itself or the payload's lines when the producer sent them;
-    otherwise the product id stands in for it.
+    The product's name comes from the payload's lines (DESIGN.md §3: order.rejected carries the order's items);
+    the product id stands in only for a shortage of a product the order did not list, which no order sends.
     """
-    names = {str(item.get("product_id")): item.get("name") for item in data.get("items") or []}
+    names = {str(item["product_id"]): item["name"] for item in data.get("items") or []}
     described = []
     for shortage in data.get("shortages") or []:
         product_id = str(shortage.get("product_id", ""))
-        label = shortage.get("name") or names.get(product_id) or f"product {product_id}"
+        label = names.get(product_id) or f"product {product_id}"
         requested, available = shortage.get("requested"), shortage.get("available")
         if not available or available <= 0:
             words = f"{label}: you asked for {requested}, but none is left"

@@ -27,7 +27,7 @@ from django.core.mail.backends.smtp import EmailBackend
 from django.db import InterfaceError, OperationalError, close_old_connections, connections
 from django.db import connection as db_connection
 
-from mail import constants, services
+from mail import conf, constants, services
 from mail.models import EmailMessage
 from shopkit import metrics
 from shopkit.logging import get_logger
@@ -46,13 +46,13 @@ class Sender:
     def __init__(self, *, host: str | None = None, port: int | None = None, batch_size: int | None = None,
                  poll_seconds: float | None = None, lease_seconds: float | None = None,
                  server_retry_max_seconds: float | None = None):
-        conf = constants.delivery_settings()
+        delivery = conf.delivery_settings()
         self.host = host or settings.EMAIL_HOST
         self.port = port or settings.EMAIL_PORT
-        self.batch_size = batch_size or conf["BATCH_SIZE"]
-        self.poll_seconds = poll_seconds if poll_seconds is not None else conf["POLL_SECONDS"]
-        self.lease_seconds = lease_seconds or conf["LEASE_SECONDS"]
-        self.server_retry_max_seconds = server_retry_max_seconds or conf["SERVER_RETRY_MAX_SECONDS"]
+        self.batch_size = batch_size or delivery["BATCH_SIZE"]
+        self.poll_seconds = poll_seconds if poll_seconds is not None else delivery["POLL_SECONDS"]
+        self.lease_seconds = lease_seconds or delivery["LEASE_SECONDS"]
+        self.server_retry_max_seconds = server_retry_max_seconds or delivery["SERVER_RETRY_MAX_SECONDS"]
         self.server_retry_seconds = self.poll_seconds
         self.server_down = False
         metrics.start_at_zero((metrics.EMAILS_SENT, metrics.EMAILS_FAILED), constants.KINDS)

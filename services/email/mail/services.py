@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from mail import constants
+from mail import conf, constants
 from mail.models import EmailMessage
 from mail.rendering import render_email
 from shopkit import events
@@ -122,14 +122,14 @@ def email_mark_retry(*, email_id, error: str) -> str:
 
     Returns the message's status afterwards.
     """
-    conf = constants.delivery_settings()
+    delivery = conf.delivery_settings()
     with transaction.atomic():
         message = EmailMessage.objects.select_for_update().get(id=email_id)
         if message.status != constants.STATUS_QUEUED:
             return message.status
         message.attempts += 1
         message.last_error = error[: constants.ERROR_MAX_LENGTH]
-        if message.attempts >= conf["MAX_ATTEMPTS"]:
+        if message.attempts >= delivery["MAX_ATTEMPTS"]:
             message.status = constants.STATUS_FAILED
             message.save(update_fields=["attempts", "last_error", "status"])
             _emit_outcome(events.EMAIL_FAILED, message)
@@ -156,8 +156,8 @@ def email_mark_failed(*, email_id, error: str) -> bool:
 
 def retry_delay_seconds(attempts: int) -> float:
     """How long a message waits after its ``attempts``-th failed try: base · 2^(attempts-1), capped."""
-    conf = constants.delivery_settings()
-    return min(conf["RETRY_BASE_SECONDS"] * 2 ** max(attempts - 1, 0), conf["RETRY_MAX_SECONDS"])
+    delivery = conf.delivery_settings()
+    return min(delivery["RETRY_BASE_SECONDS"] * 2 ** max(attempts - 1, 0), delivery["RETRY_MAX_SECONDS"])
 
 
 def _emit_outcome(event_type: str, message: EmailMessage) -> None:

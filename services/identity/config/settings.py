@@ -2,13 +2,11 @@
 from pathlib import Path
 
 from shopkit.conf import data_dir, env_int, env_str
-from shopkit.settings import service_settings
-
-globals().update(service_settings(service="identity", base_dir=Path(__file__).resolve().parent.parent,
-                                  apps=["accounts"]))
+from shopkit.settings import configure
 
 # Identity verifies the access tokens it issued (for /me) against its own key store, not its own JWKS URL.
-SHOPKIT_JWT = {**SHOPKIT_JWT, "KEY_LOADER": "accounts.keys.public_keys"}  # noqa: F821 - set by globals().update
+configure(__name__, service="identity", base_dir=Path(__file__).resolve().parent.parent, apps=["accounts"],
+          jwt={"KEY_LOADER": "accounts.keys.public_keys"})
 
 # Argon2 first: new hashes use it; older hashes are verified and upgraded on the next sign-in.
 PASSWORD_HASHERS = [

@@ -2,6 +2,7 @@
 from datetime import datetime
 
 from shopkit import events
+from shopkit.messaging.handling import Handler
 
 from orders import constants, services
 
@@ -43,12 +44,15 @@ def order_email_record(event):
         at=datetime.fromisoformat(event.time.replace("Z", "+00:00")), correlation_id=event.correlationid)
 
 
+# The names are the inbox keys of what each handler has applied: they stay when a function is renamed or
+# moved, and change only together with a data migration of the inbox (shopkit.messaging.handling).
 HANDLERS = {
-    events.PRODUCT_CREATED: product_replica_update,
-    events.PRODUCT_UPDATED: product_replica_update,
-    events.PRODUCT_DELETED: product_replica_delete,
-    events.STOCK_RESERVED: order_confirm_for_reservation,
-    events.STOCK_RESERVATION_FAILED: order_reject_for_reservation_failure,
-    events.EMAIL_SENT: order_email_record,
-    events.EMAIL_FAILED: order_email_record,
+    events.PRODUCT_CREATED: Handler("product_replica_update", product_replica_update),
+    events.PRODUCT_UPDATED: Handler("product_replica_update", product_replica_update),
+    events.PRODUCT_DELETED: Handler("product_replica_delete", product_replica_delete),
+    events.STOCK_RESERVED: Handler("order_confirm_for_reservation", order_confirm_for_reservation),
+    events.STOCK_RESERVATION_FAILED: Handler("order_reject_for_reservation_failure",
+                                             order_reject_for_reservation_failure),
+    events.EMAIL_SENT: Handler("order_email_record", order_email_record),
+    events.EMAIL_FAILED: Handler("order_email_record", order_email_record),
 }

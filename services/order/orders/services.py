@@ -9,6 +9,7 @@ from django.utils import timezone
 from shopkit import events, metrics
 from shopkit.context import current_correlation_id
 from shopkit.logging import get_logger
+from shopkit.messaging.handling import EventRefused
 from shopkit.messaging.outbox import emit
 from shopkit.problems import ApplicationError, Conflict, NotFound
 
@@ -202,10 +203,11 @@ def order_confirm_for_reservation(*, order_id) -> Order | None:
 
     Any other status means the news is late: a cancelled order stays cancelled (product releases the reservation
     on ``order.cancelled``, also when the cancel overtook the reservation), a confirmed one was confirmed by an
-    earlier copy. Those are logged and change nothing. Raises NotFound for an order this service never had.
+    earlier copy. Those are logged and change nothing. Raises EventRefused for an order this service never had
+    (no retry can help: the consumer parks the event at once).
     """
     with transaction.atomic():
-        order = _order_lock(order_id)
+        order = _order_lock_for_event(order_id, events.STOCK_RESERVED)
         if order.status != constants.PENDING:
             log.info("stock.reserved ignored", order_id=str(order.id), status=order.status)
             return None
@@ -217,13 +219,14 @@ def order_confirm_for_reservation(*, order_id) -> Order | None:
 
 
 def order_reject_for_reservation_failure(*, order_id, shortages: list[dict]) -> Order | None:
-    """``pending`` → ``rejected`` when product could not reserve; emits ``order.rejected`` with the shortages.
+    """``pending`` → ``rejected`` when product could not reserve; emits ``order.rejected`` with the shortages and
+    the order's lines (so the customer's message can name the products).
 
     Any other status (cancelled meanwhile, or an earlier copy already rejected it) is logged and changes nothing.
-    Raises NotFound for an order this service never had.
+    Raises EventRefused for an order this service never had.
     """
     with transaction.atomic():
-        order = _order_lock(order_id)
+        order = _order_lock_for_event(order_id, events.STOCK_RESERVATION_FAILED)
         if order.status != constants.PENDING:
             log.info("stock.reservation_failed ignored", order_id=str(order.id), status=order.status)
             return None
@@ -235,17 +238,34 @@ def order_reject_for_reservation_failure(*, order_id, shortages: list[dict]) -> 
             "reason": constants.REASON_OUT_OF_STOCK,
             "shortages": [{"product_id": str(s["product_id"]), "requested": int(s["requested"]),
                            "available": int(s["available"])} for s in shortages],
+            "items": _items_and_total(order)["items"],
         }, subject=str(order.id))
     return order
 
 
 def _order_lock(order_id) -> Order:
+    order = _order_locked(order_id)
+    if order is None:
+        raise NotFound("No such order.")
+    return order
+
+
+def _order_lock_for_event(order_id, event_type: str) -> Order:
+    # The order.placed that caused this answer was emitted with the order, in one transaction: news of an
+    # order this service never had cannot become right by waiting.
+    order = _order_locked(order_id)
+    if order is None:
+        raise EventRefused(f"{event_type} for order {order_id}, which this service never had.")
+    return order
+
+
+def _order_locked(order_id) -> Order | None:
     # The row lock serialises a customer's cancel against the saga's handlers and staff's ship on PostgreSQL;
     # on SQLite the IMMEDIATE transaction already holds the database's write lock.
     try:
         return Order.objects.select_for_update().get(pk=order_id)
     except (Order.DoesNotExist, ValidationError, ValueError, TypeError):  # a malformed id names no order
-        raise NotFound("No such order.") from None
+        return None
 
 
 def _transition(order: Order, status: str, *, reason: str) -> None:

@@ -11,17 +11,15 @@ from rest_framework.views import APIView
 
 from catalog import constants, selectors, services
 from catalog.pagecache import PAGES
-from catalog.serializers import (CategorySerializer, ProductCreateSerializer, ProductSerializer,
-                                 ProductUpdateSerializer, StockAdjustmentSerializer, StockLevelsSerializer)
+from catalog.serializers import (CategorySerializer, ProductCreateSerializer, ProductListQuerySerializer,
+                                 ProductSerializer, ProductUpdateSerializer, StockAdjustmentSerializer,
+                                 StockLevelsSerializer)
 from shopkit.auth import ROLE_STAFF, IsStaff, IsStaffOrReadOnly
-from shopkit.guard import bounded_page, query_decimal
-from shopkit.pagination import Pagination, page_link
-from shopkit.problems import ApplicationError, NotFound
+from shopkit.pagination import Pagination
+from shopkit.problems import NotFound
 
 _JSON = JSONRenderer()
 _PAGINATION = Pagination()
-_TRUE = ("1", "true", "yes")
-_FALSE = ("0", "false", "no")
 
 
 # -------------------------------------------------------------------------------------------- caching
@@ -76,95 +74,45 @@ class CategoryListApi(APIView):
 
 # --------------------------------------------------------------------------------------------- products
 
-def _list_filters(params, *, staff: bool) -> dict:
-    """The list's query parameters, checked; every bad one is reported at once in a 400 problem."""
-    errors = {}
-    search = params.get("search", "").strip()
-    if len(search) > constants.MAX_SEARCH_LENGTH:
-        errors["search"] = [f"At most {constants.MAX_SEARCH_LENGTH} characters."]
-    prices = {}
-    for name in ("min_price", "max_price"):
-        try:  # shopkit's guard: finite, bounded, a 400 naming the parameter otherwise
-            prices[name] = query_decimal(params, name, low=0, high=constants.MAX_PRICE,
-                                         message="A price: a number from 0 up.")
-        except ApplicationError as exc:
-            errors.update(exc.errors)
-            prices[name] = None
-    if "min_price" not in errors and "max_price" not in errors and None not in prices.values() \
-            and prices["min_price"] > prices["max_price"]:
-        errors["min_price"] = ["Must not exceed max_price."]
-    in_stock = params.get("in_stock", "").strip().lower()
-    if in_stock and in_stock not in _TRUE + _FALSE:
-        errors["in_stock"] = ["true or false."]
-    ordering = params.get("ordering", "").strip() or constants.DEFAULT_ORDERING
-    if ordering not in constants.ORDERINGS:
-        errors["ordering"] = [f"One of {', '.join(constants.ORDERINGS)}."]
-    if errors:
-        raise ApplicationError("The query has invalid parameters.", status=400, code="validation", errors=errors)
-    return {
-        "search": search,
-        "category": params.get("category", "").strip(),
-        "min_price": prices["min_price"],
-        "max_price": prices["max_price"],
-        "in_stock": None if not in_stock else in_stock in _TRUE,
-        "ordering": ordering,
-        # Only staff may see inactive products; for anyone else the flag is ignored, like any unknown filter.
-        "include_inactive": staff and params.get("include_inactive", "").strip().lower() in _TRUE,
-    }
+def _list_filters(request, *, staff: bool) -> dict:
+    """The list's query parameters, checked (a 400 problem names every bad one)."""
+    query = ProductListQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    filters = dict(query.validated_data)
+    # Only staff may see inactive products; for anyone else the flag is ignored, like any unknown filter.
+    filters["include_inactive"] = staff and filters.get("include_inactive", False)
+    return filters
 
 
 _LIST_PARAMETERS = [
-    OpenApiParameter("search", str, description="Case-insensitive match in name, sku or description."),
-    OpenApiParameter("category", str, description="A category slug."),
-    OpenApiParameter("min_price", str, description="Lowest price, a decimal."),
-    OpenApiParameter("max_price", str, description="Highest price, a decimal."),
-    OpenApiParameter("in_stock", bool, description="Only products with (true) or without (false) stock available."),
-    OpenApiParameter("ordering", str, enum=list(constants.ORDERINGS), description="Default: name."),
-    OpenApiParameter("include_inactive", bool, description="Staff only: list inactive products too."),
+    ProductListQuerySerializer,
     OpenApiParameter("page", int, description="A page number within the paginated result set."),
     OpenApiParameter("page_size", int, description="Number of results to return per page (at most 100)."),
 ]
 
 
-def _product_page(request, rows) -> dict:
-    """``{count, next, previous, results}`` exactly as shopkit's Pagination writes it, from one query."""
-    size = _PAGINATION.get_page_size(request)
-    raw = bounded_page(request.query_params.get(_PAGINATION.page_query_param, 1))  # 400 past MAX_PAGE
-    try:
-        number = int(raw)
-    except ValueError:
-        number = 0
-    found = selectors.product_page(rows, number=number, size=size) if number >= 1 else None
-    if found is None:
-        raise NotFound("Invalid page.")
-    total, page = found
-    return {
-        "count": total,
-        "next": page_link(request, number + 1) if number * size < total else None,
-        "previous": page_link(request, number - 1) if number > 1 else None,
-        "results": [selectors.product_row_json(row) for row in page],
-    }
-
-
 class ProductListCreateApi(APIView):
     permission_classes = [IsStaffOrReadOnly]
+    pagination_class = Pagination  # tells the OpenAPI generator the list is paginated
 
     @extend_schema(parameters=_LIST_PARAMETERS, responses=ProductSerializer(many=True),
                    summary="Active products, filtered, ordered and paginated.")
     def get(self, request):
         audience = _audience(request)
-        filters = _list_filters(request.query_params, staff=audience == "staff")
         version, changed_at = selectors.catalog_state()
         etag, last_modified, not_modified = _conditional(
             request, audience, f"{request.get_full_path()}|{version}", changed_at)
         if not_modified is not None:
             return _cached(not_modified, audience, etag, last_modified)
         # The page's links start with SHOP_PUBLIC_URL, whatever Host the request named; the Host is in the key
-        # all the same, so a page made for one host name is never served for another.
-        key = (filters["include_inactive"], request.get_host(), request.get_full_path(), version)
+        # all the same, so a page made for one host name is never served for another. A page is rendered (and
+        # its query checked) once per catalog state; an invalid query is a 400 and never kept.
+        key = (audience == "staff", request.get_host(), request.get_full_path(), version)
         body = PAGES.get(key)
         if body is None:
-            body = _JSON.render(_product_page(request, selectors.product_list(**filters)))
+            rows = selectors.product_list(**_list_filters(request, staff=audience == "staff"))
+            page = _PAGINATION.counted_page(request, lambda offset, limit: selectors.product_page(rows, offset, limit))
+            body = _JSON.render(page)
             PAGES.put(key, body)
         return _cached(HttpResponse(body, content_type="application/json"), audience, etag, last_modified)
 

@@ -11,6 +11,26 @@ RESERVATION_STATES = [
     (RESERVATION_RELEASED, "released"),
     (RESERVATION_COMMITTED, "committed"),
 ]
+NO_RESERVATION = None  # the order has no reservation yet: none of its saga events has arrived
+
+# The saga's steps that act on a reservation, each the effect of one order.* event.
+STEP_PLACE = "place"  # order.placed
+STEP_CANCEL = "cancel"  # order.cancelled
+STEP_SHIP = "ship"  # order.shipped
+
+# The reservation lifecycle (DESIGN.md §4), the one table every reservation change goes through. For each
+# state and step: the states the step may lead to (order.placed reserves or rejects, depending on the stock);
+# an empty set when the step changes nothing (a repeat, or news that comes too late: a cancel after shipping,
+# an order.placed after its cancel); and no entry when the step cannot happen in a consistent shop (shipping
+# an order that holds nothing): the event is refused and parked with the reason, for a person to look at.
+RESERVATION_TRANSITIONS = {
+    NO_RESERVATION: {STEP_PLACE: {RESERVATION_RESERVED, RESERVATION_REJECTED}, STEP_CANCEL: {RESERVATION_RELEASED}},
+    RESERVATION_RESERVED: {STEP_PLACE: set(), STEP_CANCEL: {RESERVATION_RELEASED},
+                           STEP_SHIP: {RESERVATION_COMMITTED}},
+    RESERVATION_REJECTED: {STEP_PLACE: set(), STEP_CANCEL: set()},
+    RESERVATION_RELEASED: {STEP_PLACE: set(), STEP_CANCEL: set()},
+    RESERVATION_COMMITTED: {STEP_PLACE: set(), STEP_CANCEL: set(), STEP_SHIP: set()},
+}
 
 # `?ordering=` of the product list → the ORDER BY it means; the primary key breaks ties so pages are stable.
 ORDERINGS = {

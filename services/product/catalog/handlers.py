@@ -1,6 +1,7 @@
 """Events this service consumes: the order saga's steps, each translated into one reservation service call."""
 from catalog import services
 from shopkit import events
+from shopkit.messaging.handling import Handler
 from shopkit.envelope import Event
 
 
@@ -21,8 +22,10 @@ def reservation_commit_for_order(event: Event) -> None:
     services.reservation_commit(order_id=event.data["order_id"])
 
 
+# The names are the inbox keys of what each handler has applied: they stay when a function is renamed or
+# moved, and change only together with a data migration of the inbox (shopkit.messaging.handling).
 HANDLERS = {
-    events.ORDER_PLACED: reservation_create_for_order,
-    events.ORDER_CANCELLED: reservation_release_for_order,
-    events.ORDER_SHIPPED: reservation_commit_for_order,
+    events.ORDER_PLACED: Handler("reservation_create_for_order", reservation_create_for_order),
+    events.ORDER_CANCELLED: Handler("reservation_release_for_order", reservation_release_for_order),
+    events.ORDER_SHIPPED: Handler("reservation_commit_for_order", reservation_commit_for_order),
 }

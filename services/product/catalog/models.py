@@ -103,17 +103,22 @@ class StockAdjustment(models.Model):
 
 class Reservation(models.Model):
     """What one order holds. Keyed by order id, so every saga event about an order finds the same row whatever
-    the order of arrival: a cancel that overtakes order.placed leaves a released row with no lines
-    (``cancelled_before_placed``), and the late order.placed then reserves nothing."""
+    the order of arrival: a cancel that overtakes order.placed leaves a released row with no lines, and the
+    late order.placed then reserves nothing. Its state changes only as ``constants.RESERVATION_TRANSITIONS``
+    allows (``catalog.services``)."""
 
     order_id = models.CharField(max_length=100, unique=True)
     state = models.CharField(max_length=20, choices=constants.RESERVATION_STATES)
-    cancelled_before_placed = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self):
         return f"{self.order_id} {self.state}"
+
+    @property
+    def cancelled_before_placed(self) -> bool:
+        """The cancel overtook order.placed: released without ever holding a line (a placed order has one)."""
+        return self.state == constants.RESERVATION_RELEASED and not self.lines.exists()
 
 
 class ReservationLine(models.Model):

@@ -1,18 +1,35 @@
-"""Reads of the catalog, built for the hottest endpoint: one query per page of rows, plain tuples → dicts."""
+"""Reads of the catalog, built for the hottest endpoint: one query per page of rows, plain rows → JSON."""
 import uuid
 from datetime import datetime, timezone as dt_timezone
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models import Count, F, Q, QuerySet, Value, Window
+from django.db.models.functions import Coalesce
 from django.utils.dateparse import parse_datetime
+from rest_framework import serializers
 
 from catalog import constants
 from catalog.models import Category, Product, Stock
+from catalog.serializers import ProductSerializer
 
-# Columns of a product as the API shows it; `available` is computed from the last two.
-_FIELDS = ("id", "sku", "name", "description", "price", "currency", "category__slug", "image_url", "active",
-           "created_at", "updated_at", "version", "stock__on_hand", "stock__reserved")
+
+def _iso(value: datetime) -> str:
+    # The same form DRF gives datetimes, so list and detail read alike to clients.
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+# The product's shape is ProductSerializer's; rendering a page through DRF's field machinery costs several
+# times the query, so each field's (name, column, conversion) is taken from it once, and rows of those
+# columns become JSON here. tests/test_apis.py checks the result equals the serializer's own output.
+_CONVERSIONS = {serializers.UUIDField: str, serializers.DecimalField: lambda value: f"{value:.2f}",
+                serializers.DateTimeField: _iso}
+_SHAPE = [(name, field.source, _CONVERSIONS.get(type(field)))
+          for name, field in ProductSerializer().fields.items()]
+_COLUMNS = [column for _, column, _ in _SHAPE]
+# `available` is computed by the database, in the same query
+_AVAILABLE = Coalesce(F("stock__on_hand"), Value(0)) - Coalesce(F("stock__reserved"), Value(0))
 
 
 def category_list() -> list[dict]:
@@ -22,8 +39,8 @@ def category_list() -> list[dict]:
 def product_list(*, search: str = "", category: str = "", min_price: Decimal | None = None,
                  max_price: Decimal | None = None, in_stock: bool | None = None,
                  ordering: str = constants.DEFAULT_ORDERING, include_inactive: bool = False) -> QuerySet:
-    """Products (never deleted ones; inactive ones only with ``include_inactive``) as row tuples for
-    ``product_row_json``: no model instances, no N+1, category and stock joined in the same query."""
+    """Products (never deleted ones; inactive ones only with ``include_inactive``) as rows of the product's
+    columns for ``product_json``: no model instances, no N+1, category and stock joined in the same query."""
     rows = Product.objects.filter(deleted_at__isnull=True)
     if not include_inactive:
         rows = rows.filter(active=True)
@@ -39,19 +56,14 @@ def product_list(*, search: str = "", category: str = "", min_price: Decimal | N
         rows = rows.filter(stock__on_hand__gt=F("stock__reserved"))
     elif in_stock is False:
         rows = rows.filter(Q(stock__isnull=True) | Q(stock__on_hand__lte=F("stock__reserved")))
-    return rows.order_by(*constants.ORDERINGS[ordering]).values_list(*_FIELDS)
+    return rows.annotate(available=_AVAILABLE).order_by(*constants.ORDERINGS[ordering]).values(*_COLUMNS)
 
 
-def product_page(rows: QuerySet, *, number: int, size: int) -> tuple[int, list[tuple]] | None:
-    """Page ``number`` (from 1) of ``product_list`` rows and the total count, in one query: the count rides
-    along as a window function instead of a second ``SELECT COUNT(*)``. None for a page past the end."""
-    offset = (number - 1) * size
-    page = list(rows.annotate(total=Window(Count("pk")))[offset:offset + size])
-    if page:
-        return page[0][-1], [row[:-1] for row in page]
-    if number == 1:
-        return 0, []
-    return None
+def product_page(rows: QuerySet, offset: int, limit: int) -> tuple[int, list[dict]]:
+    """The total count of ``product_list`` rows and ``limit`` of them from ``offset``, as JSON, in one query:
+    the count rides along as a window function instead of a second ``SELECT COUNT(*)``."""
+    page = list(rows.annotate(total=Window(Count("pk")))[offset:offset + limit])
+    return (page[0]["total"] if page else 0), [product_json(row) for row in page]
 
 
 def product_get(*, product_id: uuid.UUID, include_inactive: bool = False) -> dict | None:
@@ -59,28 +71,14 @@ def product_get(*, product_id: uuid.UUID, include_inactive: bool = False) -> dic
     rows = Product.objects.filter(pk=product_id, deleted_at__isnull=True)
     if not include_inactive:
         rows = rows.filter(active=True)
-    row = rows.values_list(*_FIELDS).first()
-    return product_row_json(row) if row else None
+    row = rows.annotate(available=_AVAILABLE).values(*_COLUMNS).first()
+    return product_json(row) if row else None
 
 
-def product_row_json(row: tuple) -> dict:
-    (id_, sku, name, description, price, currency, category, image_url, active, created_at, updated_at, version,
-     on_hand, reserved) = row
-    return {
-        "id": str(id_),
-        "sku": sku,
-        "name": name,
-        "description": description,
-        "price": f"{price:.2f}",
-        "currency": currency,
-        "category": category,
-        "image_url": image_url,
-        "active": active,
-        "available": (on_hand or 0) - (reserved or 0),
-        "created_at": _iso(created_at),
-        "updated_at": _iso(updated_at),
-        "version": version,
-    }
+def product_json(row: dict) -> dict:
+    """A row of the product's columns in ProductSerializer's shape."""
+    return {name: row[column] if convert is None or row[column] is None else convert(row[column])
+            for name, column, convert in _SHAPE}
 
 
 def stock_levels(*, product_id: uuid.UUID) -> dict | None:
@@ -122,8 +120,3 @@ def _as_datetime(value) -> datetime | None:
     parsed = parse_datetime(value)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt_timezone.utc)
 
-
-def _iso(value: datetime) -> str:
-    # The same form DRF gives datetimes, so list and detail read alike to clients.
-    text = value.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text

@@ -76,7 +76,10 @@ class CategorySerializer(serializers.Serializer):
 
 
 class ProductSerializer(serializers.Serializer):
-    """The product representation (documentation only: the views build it by hand, see selectors)."""
+    """The product as the API shows it (DESIGN.md §5): the one definition of its shape. The OpenAPI document
+    (and the frontend's generated types) describe it; ``catalog.selectors`` reads the columns named by each
+    field's ``source`` and renders rows by it (``selectors.product_json``, a fast path checked against this
+    serializer's own output in the tests)."""
 
     id = serializers.UUIDField()
     sku = serializers.CharField()
@@ -84,13 +87,43 @@ class ProductSerializer(serializers.Serializer):
     description = serializers.CharField()
     price = serializers.DecimalField(max_digits=10, decimal_places=2)
     currency = serializers.CharField()
-    category = serializers.SlugField(allow_null=True)
+    category = serializers.SlugField(source="category__slug", allow_null=True, help_text="A category slug.")
     image_url = serializers.CharField()
     active = serializers.BooleanField()
-    available = serializers.IntegerField()
+    available = serializers.IntegerField(help_text="On hand minus reserved.")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
-    version = serializers.IntegerField()
+    version = serializers.IntegerField(help_text="+1 per change; send it back with a PATCH.")
+
+
+class ProductListQuerySerializer(serializers.Serializer):
+    """The product list's query parameters; every bad one is reported at once in a 400 problem."""
+
+    search = serializers.CharField(max_length=constants.MAX_SEARCH_LENGTH, required=False, allow_blank=True,
+                                   help_text="Case-insensitive match in name, sku or description.")
+    category = serializers.CharField(required=False, allow_blank=True, help_text="A category slug.")
+    min_price = serializers.DecimalField(max_digits=None, decimal_places=None, min_value=Decimal("0"),
+                                         max_value=constants.MAX_PRICE, required=False, allow_null=True,
+                                         help_text="Lowest price, a decimal.")
+    max_price = serializers.DecimalField(max_digits=None, decimal_places=None, min_value=Decimal("0"),
+                                         max_value=constants.MAX_PRICE, required=False, allow_null=True,
+                                         help_text="Highest price, a decimal.")
+    in_stock = serializers.BooleanField(required=False, allow_null=True, default=None,
+                                        help_text="Only products with (true) or without (false) stock available.")
+    ordering = serializers.ChoiceField(choices=list(constants.ORDERINGS), required=False,
+                                       default=constants.DEFAULT_ORDERING, help_text="Default: name.")
+    include_inactive = serializers.BooleanField(required=False, default=False,
+                                                help_text="Staff only: list inactive products too.")
+
+    def to_internal_value(self, data):
+        # An empty parameter (`?in_stock=`) means "not given", as a form's empty field does.
+        return super().to_internal_value({k: v.strip() for k, v in data.items() if v.strip()})
+
+    def validate(self, attrs):
+        low, high = attrs.get("min_price"), attrs.get("max_price")
+        if low is not None and high is not None and low > high:
+            raise serializers.ValidationError({"min_price": ["Must not exceed max_price."]})
+        return attrs
 
 
 class StockLevelsSerializer(serializers.Serializer):

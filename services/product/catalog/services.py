@@ -12,6 +12,7 @@ from catalog.locks import stock_lock
 from catalog.models import Category, Product, Reservation, ReservationLine, Stock, StockAdjustment
 from shopkit import events
 from shopkit.logging import get_logger
+from shopkit.messaging.handling import EventRefused
 from shopkit.messaging.outbox import emit
 from shopkit.problems import ApplicationError, Conflict, NotFound
 
@@ -170,7 +171,7 @@ def stock_adjust(*, product_id: uuid.UUID, delta: int, reason: str, actor_id: st
 # ------------------------------------------------------------------------------------- order reservations
 
 def reservation_create(*, order_id: str, items: list[tuple[str, int]]) -> Reservation:
-    """Reserve every line of an order, or none: order.placed's effect.
+    """Reserve every line of an order, or none: order.placed's effect (step ``place`` of the lifecycle).
 
     ``items`` are (product id, quantity) pairs; a product named twice is reserved for the sum. An unknown,
     inactive or deleted product is a shortage with 0 available. Emits stock.reserved, or
@@ -187,11 +188,9 @@ def reservation_create(*, order_id: str, items: list[tuple[str, int]]) -> Reserv
     with transaction.atomic():
         # Stock first, reservation second: a concurrent duplicate waits on the stock locks, then sees ours.
         stocks = stock_lock(pid for pid in known_ids.values() if pid is not None)
-        existing = Reservation.objects.filter(order_id=order_id).first()
-        if existing is not None:
-            log.info("order already has a reservation; order.placed changes nothing", order_id=order_id,
-                     state=existing.state, cancelled_before_placed=existing.cancelled_before_placed)
-            return existing
+        step = _reservation_step(order_id, constants.STEP_PLACE)
+        if step.changes_nothing:
+            return step.reservation
         orderable = set(Product.objects.filter(pk__in=stocks, active=True, deleted_at__isnull=True)
                         .values_list("pk", flat=True))
         shortages = []
@@ -201,13 +200,13 @@ def reservation_create(*, order_id: str, items: list[tuple[str, int]]) -> Reserv
             if requested[key] > available:
                 shortages.append({"product_id": key, "requested": requested[key], "available": max(available, 0)})
         now = timezone.now()
+        reservation = step.insert(constants.RESERVATION_REJECTED if shortages else constants.RESERVATION_RESERVED,
+                                  now)
+        if reservation is None:  # a concurrent order.cancelled came first: apply order.placed after it
+            return reservation_create(order_id=order_id, items=items)
         if shortages:
-            reservation = Reservation.objects.create(order_id=order_id, state=constants.RESERVATION_REJECTED,
-                                                     created_at=now, updated_at=now)
             emit(events.STOCK_RESERVATION_FAILED, {"order_id": order_id, "shortages": shortages}, subject=order_id)
             return reservation
-        reservation = Reservation.objects.create(order_id=order_id, state=constants.RESERVATION_RESERVED,
-                                                 created_at=now, updated_at=now)
         lines = []
         for key in sorted(requested):
             stock = stocks[known_ids[key]]
@@ -223,7 +222,7 @@ def reservation_create(*, order_id: str, items: list[tuple[str, int]]) -> Reserv
 
 
 def reservation_release(*, order_id: str) -> Reservation:
-    """Give back what an order holds: order.cancelled's effect.
+    """Give back what an order holds: order.cancelled's effect (step ``cancel`` of the lifecycle).
 
     A held reservation is released (emits stock.released). An order with no reservation yet — the cancel
     overtook order.placed — gets a released one with no lines, so the late order.placed reserves nothing; this
@@ -231,61 +230,110 @@ def reservation_release(*, order_id: str) -> Reservation:
     released, was rejected or was committed (shipped) is left alone, emitting nothing.
     """
     with transaction.atomic():
-        reservation = Reservation.objects.select_for_update().filter(order_id=order_id).first()
+        step = _reservation_step(order_id, constants.STEP_CANCEL)
+        if step.changes_nothing:
+            return step.reservation
         now = timezone.now()
-        if reservation is None:
-            # A concurrent order.placed inserting the same order id makes this fail with IntegrityError; the
-            # consumer retries, and the retry finds that reservation and releases it.
-            reservation = Reservation.objects.create(order_id=order_id, state=constants.RESERVATION_RELEASED,
-                                                     cancelled_before_placed=True, created_at=now, updated_at=now)
+        if step.reservation is None:
+            reservation = step.insert(constants.RESERVATION_RELEASED, now)
+            if reservation is None:  # a concurrent order.placed came first: release what it holds
+                return reservation_release(order_id=order_id)
             log.info("order.cancelled before order.placed; remembered, nothing to release", order_id=order_id)
             emit(events.STOCK_RELEASED, {"order_id": order_id}, subject=order_id)
             return reservation
-        if reservation.state != constants.RESERVATION_RESERVED:
-            log.info("nothing held for the cancelled order", order_id=order_id, state=reservation.state)
-            return reservation
-        lines = list(reservation.lines.all())
+        lines = list(step.reservation.lines.all())
         stocks = stock_lock(line.product_id for line in lines)
         for line in lines:
             stock = stocks[line.product_id]
             stock.reserved -= line.quantity
             _stock_save(stock, now, "reserved")
-        reservation.state = constants.RESERVATION_RELEASED
-        reservation.updated_at = now
-        reservation.save(update_fields=["state", "updated_at"])
+        reservation = step.move(constants.RESERVATION_RELEASED, now)
         emit(events.STOCK_RELEASED, {"order_id": order_id}, subject=order_id)
     return reservation
 
 
 def reservation_commit(*, order_id: str) -> Reservation:
-    """Turn an order's reservation into a deduction from stock on hand: order.shipped's effect.
+    """Turn an order's reservation into a deduction from stock on hand: order.shipped's effect (step ``ship``).
 
     On hand and reserved both drop by each line's quantity. Emits nothing. Committing again is a no-op.
-    Raises Conflict when the order holds nothing (no reservation, or one rejected or released): the order
+    Raises EventRefused when the order holds nothing (no reservation, or one rejected or released): the order
     service ships only confirmed orders, so this is an inconsistency for a person to look at, and the consumer
-    parks the event with this message.
+    parks the event at once with this message.
     """
     with transaction.atomic():
-        reservation = Reservation.objects.select_for_update().filter(order_id=order_id).first()
-        if reservation is None:
-            raise Conflict(f"Order {order_id} was shipped but holds no reservation.", code="no-reservation")
-        if reservation.state == constants.RESERVATION_COMMITTED:
-            return reservation
-        if reservation.state != constants.RESERVATION_RESERVED:
-            raise Conflict(f"Order {order_id} was shipped but its reservation is {reservation.state}.",
-                           code="reservation-not-held")
+        step = _reservation_step(order_id, constants.STEP_SHIP)
+        if step.changes_nothing:
+            return step.reservation
         now = timezone.now()
-        lines = list(reservation.lines.all())
+        lines = list(step.reservation.lines.all())
         stocks = stock_lock(line.product_id for line in lines)
         for line in lines:
             stock = stocks[line.product_id]
             stock.on_hand -= line.quantity
             stock.reserved -= line.quantity
             _stock_save(stock, now, "on_hand", "reserved")
-        reservation.state = constants.RESERVATION_COMMITTED
-        reservation.updated_at = now
-        reservation.save(update_fields=["state", "updated_at"])
+        reservation = step.move(constants.RESERVATION_COMMITTED, now)
     return reservation
+
+
+class _ReservationStep:
+    """One saga step applied to an order's (locked) reservation, as RESERVATION_TRANSITIONS allows it."""
+
+    def __init__(self, order_id: str, step: str, reservation: Reservation | None, targets: set[str]):
+        self.order_id = order_id
+        self.step = step
+        self.reservation = reservation
+        self.targets = targets
+
+    @property
+    def changes_nothing(self) -> bool:
+        return not self.targets
+
+    def insert(self, state: str, now) -> Reservation | None:
+        """The order's first reservation, in ``state``; None when a concurrent step inserted one first.
+
+        That is the saga's one race: order.placed and order.cancelled of one order handled at the same moment,
+        both finding no reservation. The unique order id lets one insert win (on PostgreSQL and MySQL the other
+        waits for it to commit, then fails); the loser's savepoint alone is undone, and its caller applies its
+        step again, to the winner's reservation, in the same transaction.
+        """
+        self._check(state)
+        try:
+            with transaction.atomic():
+                return Reservation.objects.create(order_id=self.order_id, state=state, created_at=now,
+                                                  updated_at=now)
+        except IntegrityError:
+            log.info("a concurrent saga step created the reservation first", order_id=self.order_id, step=self.step)
+            return None
+
+    def move(self, state: str, now) -> Reservation:
+        """The (existing) reservation, moved to ``state``."""
+        self._check(state)
+        self.reservation.state = state
+        self.reservation.updated_at = now
+        self.reservation.save(update_fields=["state", "updated_at"])
+        return self.reservation
+
+    def _check(self, state: str) -> None:
+        if state not in self.targets:  # a programming error: the step's code disagrees with the table
+            raise AssertionError(f"{self.step} cannot lead to {state}; the table allows {sorted(self.targets)}")
+
+
+def _reservation_step(order_id: str, step: str) -> _ReservationStep:
+    """Lock the order's reservation and look ``step`` up in RESERVATION_TRANSITIONS.
+
+    Raises EventRefused when the table has no such step from the reservation's state: the saga cannot get
+    there in a consistent shop (shipping an order that holds nothing), so no retry would help.
+    """
+    reservation = Reservation.objects.select_for_update().filter(order_id=order_id).first()
+    state = reservation.state if reservation is not None else constants.NO_RESERVATION
+    row = constants.RESERVATION_TRANSITIONS[state]
+    if step not in row:
+        held = f"its reservation is {state}" if reservation is not None else "it holds no reservation"
+        raise EventRefused(f"Order {order_id}: step {step!r} cannot apply, {held}.")
+    if not row[step]:
+        log.info("saga step changes nothing", order_id=order_id, step=step, state=state)
+    return _ReservationStep(order_id, step, reservation, row[step])
 
 
 def _stock_save(stock: Stock, now, *fields: str) -> None:

@@ -1,9 +1,7 @@
 """Settings of the product service; the shared ones come from shopkit, all read from the environment."""
 from pathlib import Path
 
-from shopkit.settings import service_settings
+from shopkit.settings import configure
 
-globals().update(service_settings(service="product", base_dir=Path(__file__).resolve().parent.parent,
-                                  apps=["catalog"], handlers="catalog.handlers.HANDLERS",
-                                  title="Shop product service"))
-
+configure(__name__, service="product", base_dir=Path(__file__).resolve().parent.parent, apps=["catalog"],
+          handlers="catalog.handlers.HANDLERS", title="Shop product service")

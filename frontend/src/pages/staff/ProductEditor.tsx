@@ -63,7 +63,7 @@ function ProductForm({ product, onSaved }: { product?: Product; onSaved: (produc
   const [saved, setSaved] = useState(false);
   const { formRef, errors, formError, submitting, submit, fail } = useForm(FIELDS);
   const categories = useRequest(
-    (signal) => api.get<Category[] | Page<Category>>("/api/v1/categories/?page_size=100", { signal }),
+    (signal) => api.get<Page<Category>>("/api/v1/categories/?page_size=100", { signal }),
     [],
   );
 

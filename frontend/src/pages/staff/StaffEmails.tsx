@@ -2,7 +2,7 @@
 import { useState, type FormEvent } from "react";
 import { Link, useParams, useSearchParams } from "react-router";
 import { api, query } from "../../api/client";
-import type { Email, Page } from "../../api/types";
+import type { Email, EmailDetail, Page } from "../../api/types";
 import { dateTime } from "../../components/format";
 import { Pagination } from "../../components/Pagination";
 import { Empty, ErrorMessage, Loading } from "../../components/Status";
@@ -120,7 +120,7 @@ export function StaffEmails() {
 
 export function StaffEmailDetail() {
   const { id = "" } = useParams();
-  const email = useRequest((signal) => api.get<Email>(`/api/v1/emails/${encodeURIComponent(id)}/`, { signal }), [id]);
+  const email = useRequest((signal) => api.get<EmailDetail>(`/api/v1/emails/${encodeURIComponent(id)}/`, { signal }), [id]);
   return (
     <section aria-labelledby="email-title">
       <p>

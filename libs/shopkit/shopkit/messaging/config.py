@@ -3,11 +3,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from shopkit import defaults
+
 EXCHANGE = "shop.events"  # the one topic exchange; routing key = event type
 
 
 def rabbitmq_url() -> str:
-    return getattr(settings, "SHOPKIT_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+    return getattr(settings, "SHOPKIT_RABBITMQ_URL", defaults.RABBITMQ_URL)
 
 
 def service_name() -> str:
@@ -15,22 +17,11 @@ def service_name() -> str:
 
 
 def outbox_settings() -> dict:
-    return {
-        "BATCH_SIZE": 500,
-        "POLL_SECONDS": 1.0,  # fallback when no doorbell rings (another host wrote the row)
-        "RETENTION_HOURS": 72,  # published rows are pruned after this
-        **getattr(settings, "SHOPKIT_OUTBOX", {}),
-    }
+    return {**defaults.OUTBOX, **getattr(settings, "SHOPKIT_OUTBOX", {})}
 
 
 def consumer_settings() -> dict:
-    return {
-        "PREFETCH": 32,
-        "MAX_ATTEMPTS": 5,
-        "RETRY_BASE_MS": 1000,  # attempt n waits base * 2^(n-1) before it is delivered again
-        "HANDLERS": "",
-        **getattr(settings, "SHOPKIT_CONSUMER", {}),
-    }
+    return {"HANDLERS": "", **defaults.CONSUMER, **getattr(settings, "SHOPKIT_CONSUMER", {})}
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,10 @@ import asyncio
 import concurrent.futures
 import threading
 import time
-from collections.abc import Callable
 from datetime import datetime, timezone
 
 import aio_pika
 from django.db import IntegrityError, close_old_connections, connections, transaction
-from django.utils.module_loading import import_string
 
 from shopkit import metrics
 from shopkit.context import correlated
@@ -30,12 +28,12 @@ from shopkit.envelope import Event, parse_event
 from shopkit.events import InvalidEvent, owner_source
 from shopkit.logging import get_logger
 from shopkit.messaging.config import EXCHANGE, QueueNames, consumer_settings, rabbitmq_url, service_name
+from shopkit.messaging.handling import EventRefused, Handler, checked_handlers, load_handlers
 from shopkit.messaging.runtime import DATABASE_UNAVAILABLE, database_answers, sleep_or_stop
 from shopkit.messaging.models import InboxRecord
 
 log = get_logger(__name__)
 
-Handler = Callable[[Event], None]
 BROKER_ERRORS = (aio_pika.exceptions.AMQPError, aio_pika.exceptions.ChannelInvalidStateError, ConnectionError,
                  OSError, asyncio.TimeoutError)
 ATTEMPT_HEADER = "x-shop-attempt"
@@ -46,25 +44,14 @@ class DatabaseAway(Exception):
     """The consumer's database does not answer: the messages in hand go back to the queue."""
 
 
-def handler_name(handler: Handler) -> str:
-    return f"{handler.__module__}.{handler.__qualname__}"
-
-
-def load_handlers() -> dict[str, Handler]:
-    """The service's handler table (``SHOPKIT_CONSUMER['HANDLERS']``, a dotted path to a dict)."""
-    path = consumer_settings()["HANDLERS"]
-    if not path:
-        raise RuntimeError("SHOPKIT_CONSUMER['HANDLERS'] names no handler table")
-    return dict(import_string(path))
-
-
 def apply_event(event: Event, handler: Handler) -> bool:
     """Run ``handler`` for ``event`` once: in one transaction with its inbox record.
 
     Returns False when the inbox shows it was already applied (a redelivery), True when it ran now.
-    Whatever the handler raises propagates, and the transaction — inbox record included — rolls back.
+    Whatever the handler raises propagates, and the transaction — inbox record included — rolls back: an
+    EventRefused (it can never succeed) is parked at once by the consumer, anything else is retried.
     """
-    name = handler_name(handler)
+    name = handler.name  # declared in the handler table: a rename of the function changes nothing here
     with correlated(event.correlationid or None), transaction.atomic():
         if InboxRecord.objects.filter(event_id=event.id, handler=name).exists():
             return False
@@ -83,7 +70,7 @@ class Consumer:
                  retry_base_ms: int | None = None):
         conf = consumer_settings()
         self.service = service or service_name()
-        self.handlers = handlers if handlers is not None else load_handlers()
+        self.handlers = checked_handlers(handlers) if handlers is not None else load_handlers()
         self.url = url or rabbitmq_url()
         self.prefetch = prefetch or conf["PREFETCH"]
         self.max_attempts = max_attempts or conf["MAX_ATTEMPTS"]
@@ -206,7 +193,11 @@ class Consumer:
         started = time.perf_counter()
         try:
             applied = await loop.run_in_executor(self._db, self._apply_in_thread, event, handler)
-        except Exception as exc:  # noqa: BLE001 - every failure is retried, then parked, and logged either way
+        except EventRefused as exc:
+            # The handler says no retry can help: park it now, with its reason, for a person to look at.
+            await self._park(message, channel, f"refused: {exc}", attempt)
+            return
+        except Exception as exc:  # noqa: BLE001 - any other failure may pass: retried, then parked, logged
             if isinstance(exc, DATABASE_UNAVAILABLE) and not await self._database_answers():
                 # An outage is no fault of the event: raised out of the consuming loop, which gives back this
                 # message and the prefetched ones uncounted, and waits for the database before taking more.

@@ -137,7 +137,3 @@ async def _declared(connection, name: str):
     result = queue.declaration_result
     await channel.close()
     return result
-
-
-def run(coroutine):
-    return asyncio.run(coroutine)

@@ -6,6 +6,7 @@ from collections import Counter
 from django.db import OperationalError, connection
 
 from shopkit import events
+from shopkit.messaging.handling import EventRefused, Handler
 from tests.kitapp.models import Failure, Note
 from tests.kitapp.outage import take_database_away
 
@@ -29,6 +30,8 @@ def note_write_for_user(event):
         raise OperationalError("server closed the connection unexpectedly")
     if key.startswith("dberror-"):
         database_error_from_a_healthy_server()
+    if key.startswith("refused-"):
+        raise EventRefused(f"{key} can never be noted")  # a failure no retry can mend
     if Failure.objects.filter(key=key).exists():
         raise Flaky(f"told to fail for {key}")
     if event.data["name"] == "slow":
@@ -54,6 +57,6 @@ def note_write_for_deleted_product(event):
 
 
 HANDLERS = {
-    events.USER_REGISTERED: note_write_for_user,
-    events.PRODUCT_DELETED: note_write_for_deleted_product,
+    events.USER_REGISTERED: Handler("note_write_for_user", note_write_for_user),
+    events.PRODUCT_DELETED: Handler("note_write_for_deleted_product", note_write_for_deleted_product),
 }

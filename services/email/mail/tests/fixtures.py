@@ -1,13 +1,9 @@
-"""Test fixtures: a real SMTP server (aiosmtpd) on a free port that records what it accepts, and events."""
+"""Fixtures of the email tests: a real SMTP server (aiosmtpd) on a free port that records what it accepts."""
 import socket
 import threading
-import uuid
 
 import pytest
 from aiosmtpd.controller import Controller
-
-from shopkit import events
-from shopkit.envelope import build_event
 
 
 def free_port() -> int:
@@ -84,42 +80,3 @@ def fast_retries(settings):
                            "RETRY_MAX_SECONDS": 0.05, "MAX_ATTEMPTS": 3, "POLL_SECONDS": 0.02,
                            "SERVER_RETRY_MAX_SECONDS": 0.1}
     return settings.SHOP_EMAIL
-
-
-ITEMS = [
-    {"product_id": "p-mug", "sku": "MUG-1", "name": "Blue Mug", "quantity": 2, "unit_price": "7.50",
-     "line_total": "15.00"},
-    {"product_id": "p-tea", "sku": "TEA-9", "name": "Earl Grey Tea", "quantity": 1, "unit_price": "4.25",
-     "line_total": "4.25"},
-]
-
-
-def order_event(event_type: str, **overrides):
-    """An `order.*` event as the order service emits it (DESIGN.md §3), with ``overrides`` in its data."""
-    order_id = overrides.pop("order_id", str(uuid.uuid4()))
-    data = {"order_id": order_id, "customer_email": "ada@example.com", "customer_name": "Ada Lovelace"}
-    if event_type == events.ORDER_REJECTED:
-        data.update(reason="insufficient stock",
-                    shortages=[{"product_id": "p-mug", "requested": 2, "available": 1},
-                               {"product_id": "p-gone", "requested": 3, "available": 0}])
-    else:
-        data.update(items=ITEMS, total="19.25", currency="EUR")
-    data.update(overrides)
-    return build_event(event_type, data, source="/shop/order", subject=order_id,
-                       correlation_id=str(uuid.uuid4()))
-
-
-def user_registered_event(**overrides):
-    user_id = str(uuid.uuid4())
-    data = {"user_id": user_id, "email": "grace@example.com", "name": "Grace Hopper", **overrides}
-    return build_event(events.USER_REGISTERED, data, source="/shop/identity", subject=user_id,
-                       correlation_id=str(uuid.uuid4()))
-
-
-def password_reset_event(**overrides):
-    user_id = str(uuid.uuid4())
-    data = {"user_id": user_id, "email": "grace@example.com", "name": "Grace Hopper",
-            "reset_url": "https://shop.example.com/reset-password#token=tok-123_abc",
-            "expires_at": "2026-11-30T06:15:00Z", **overrides}
-    return build_event(events.USER_PASSWORD_RESET_REQUESTED, data, source="/shop/identity", subject=user_id,
-                       correlation_id=str(uuid.uuid4()))

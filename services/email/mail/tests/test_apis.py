@@ -6,7 +6,7 @@ import pytest
 from mail import constants
 from mail.handlers import HANDLERS
 from mail.models import EmailMessage
-from mail.tests.fixtures import order_event, password_reset_event, user_registered_event
+from mail.tests.builders import order_event, password_reset_event, user_registered_event
 from shopkit import events
 from shopkit.messaging.consumer import apply_event
 from shopkit.testing import auth_header

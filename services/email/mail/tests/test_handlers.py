@@ -6,7 +6,7 @@ import pytest
 from mail import constants
 from mail.handlers import HANDLERS
 from mail.models import EmailMessage
-from mail.tests.fixtures import order_event, password_reset_event, user_registered_event
+from mail.tests.builders import order_event, password_reset_event, user_registered_event
 from shopkit import events
 from shopkit.envelope import parse_event
 from shopkit.messaging.consumer import apply_event
@@ -155,3 +155,12 @@ def test_events_from_the_wire_are_handled_like_built_ones():
     wired = parse_event(event.to_json())
     apply_event(wired, HANDLERS[wired.type])
     assert EmailMessage.objects.get().cause_event_id == event.id
+
+
+def test_every_handler_name_has_the_inbox_key_it_had_before_mapped_to_it():
+    from importlib import import_module
+
+    renamed = import_module("mail.migrations.0003_inbox_handler_names").RENAMED
+    assert {handler.name for handler in HANDLERS.values()} == set(renamed.values())
+    # the keys were the functions' Python paths, which is what the migration finds in the inbox
+    assert {f"{h.function.__module__}.{h.function.__qualname__}" for h in HANDLERS.values()} == set(renamed)

@@ -5,7 +5,7 @@ import aio_pika
 import pytest
 
 from mail.models import EmailMessage
-from mail.tests.fixtures import order_event
+from mail.tests.builders import order_event
 from shopkit import events
 from shopkit.envelope import CONTENT_TYPE
 from shopkit.messaging.config import EXCHANGE

@@ -3,7 +3,7 @@ import pytest
 
 from mail import constants
 from mail.rendering import order_context, password_reset_context, render_email, welcome_context
-from mail.tests.fixtures import order_event, password_reset_event, user_registered_event
+from mail.tests.builders import order_event, password_reset_event, user_registered_event
 from shopkit import events
 
 ORDER_KINDS = {
@@ -44,10 +44,14 @@ def test_cancelled_message_gives_the_reason():
 
 def test_rejected_message_names_the_shortages_in_words():
     items = [{"product_id": "p-mug", "sku": "MUG-1", "name": "Blue Mug", "quantity": 2, "unit_price": "7.50",
-              "line_total": "15.00"}]
+              "line_total": "15.00"},
+             {"product_id": "p-lamp", "sku": "LAMP-1", "name": "Desk Lamp", "quantity": 3, "unit_price": "20.00",
+              "line_total": "60.00"},
+             {"product_id": "p-pen", "sku": "PEN-1", "name": "Pen", "quantity": 5, "unit_price": "1.00",
+              "line_total": "5.00"}]
     shortages = [{"product_id": "p-mug", "requested": 2, "available": 1},
-                 {"product_id": "p-lamp", "name": "Desk Lamp", "requested": 3, "available": 0},
-                 {"product_id": "p-unknown", "requested": 5, "available": 2}]
+                 {"product_id": "p-lamp", "requested": 3, "available": 0},
+                 {"product_id": "p-pen", "requested": 5, "available": 2}]
     event = order_event(events.ORDER_REJECTED, items=items, shortages=shortages)
 
     rendered = render_email(constants.KIND_ORDER_REJECTED, order_context(event.data))
@@ -55,17 +59,17 @@ def test_rejected_message_names_the_shortages_in_words():
     assert rendered.subject.startswith("We could not accept your order ")
     assert "  - Blue Mug: you asked for 2, but only 1 is left.\n" in rendered.text
     assert "  - Desk Lamp: you asked for 3, but none is left.\n" in rendered.text
-    assert "  - product p-unknown: you asked for 5, but only 2 are left.\n" in rendered.text
+    assert "  - Pen: you asked for 5, but only 2 are left.\n" in rendered.text
     assert "<li>Blue Mug: you asked for 2, but only 1 is left.</li>" in rendered.html
     assert "Hello Ada Lovelace," in rendered.text
 
 
-def test_rejected_message_without_names_falls_back_to_product_ids():
-    event = order_event(events.ORDER_REJECTED)  # shortages only, as DESIGN.md §3 requires
+def test_rejected_message_names_products_never_their_ids():
+    event = order_event(events.ORDER_REJECTED)  # as the order service emits it: shortages and the order's lines
     rendered = render_email(constants.KIND_ORDER_REJECTED, order_context(event.data))
-    assert "product p-mug: you asked for 2, but only 1 is left." in rendered.text
-    assert "product p-gone: you asked for 3, but none is left." in rendered.text
-    assert "Total:" not in rendered.text  # no lines were sent, so none are shown
+    assert "Blue Mug: you asked for 2, but only 1 is left." in rendered.text
+    assert "Earl Grey Tea: you asked for 1, but none is left." in rendered.text
+    assert "product p-" not in rendered.text and "product p-" not in rendered.html
 
 
 def test_welcome_message_greets_the_new_user(settings):

@@ -5,7 +5,7 @@ import jwt
 import pytest
 
 from accounts.models import LoginThrottle, PasswordResetToken, RefreshToken, User
-from conftest import PASSWORD, grace_window_passes
+from accounts.tests.fixtures import PASSWORD, grace_window_passes
 from shopkit.messaging.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db

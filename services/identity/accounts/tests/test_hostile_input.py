@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from conftest import PASSWORD
+from accounts.tests.fixtures import PASSWORD
 from shopkit.hostile import django_client_sender, server_errors
 
 pytestmark = pytest.mark.django_db

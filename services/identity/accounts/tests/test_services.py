@@ -22,7 +22,7 @@ from accounts.services import (
     token_refresh,
     user_register,
 )
-from conftest import PASSWORD, grace_window_passes
+from accounts.tests.fixtures import PASSWORD, grace_window_passes
 from shopkit.messaging.models import OutboxMessage
 from shopkit.problems import ApplicationError, Conflict
 

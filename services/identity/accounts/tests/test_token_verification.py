@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 import shopkit.auth
 from accounts import keys
 from accounts.services import token_obtain
-from conftest import PASSWORD
+from accounts.tests.fixtures import PASSWORD
 from shopkit.testing import wait_until
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("accounts.tests.other_service_urls")]

@@ -4,11 +4,11 @@ import uuid
 import pytest
 
 from shopkit import events
-from shopkit.testing import auth_header
+from shopkit.testing import auth_header, outbox_events
 
 from orders import constants, services
 from orders.models import Order
-from orders.tests.support import ADDRESS, outbox
+from orders.tests.builders import ADDRESS
 
 pytestmark = pytest.mark.django_db
 
@@ -33,8 +33,8 @@ def staff():
 
 
 @pytest.fixture
-def pen(make_product):
-    return make_product(name="Fountain pen", sku="PEN-1", price="12.50")
+def pen(make_replica):
+    return make_replica(name="Fountain pen", sku="PEN-1", price="12.50")
 
 
 def body(product, quantity=2, **address):
@@ -69,7 +69,7 @@ def test_a_customer_places_an_order(client, ada, pen):
     assert order["shipping_address"] == ADDRESS
     assert [h["status"] for h in order["history"]] == ["pending"]
     assert response["Location"] == f"/api/v1/orders/{order['id']}/"
-    assert outbox(events.ORDER_PLACED)[0]["data"]["customer_name"] == "Ada Lovelace"
+    assert outbox_events(events.ORDER_PLACED)[0]["data"]["customer_name"] == "Ada Lovelace"
 
 
 def test_staff_cannot_place_orders(client, staff, pen):
@@ -108,12 +108,12 @@ def test_invalid_orders_are_400_problems_with_field_errors(client, ada, pen, cha
     problem = response.json()
     assert response["Content-Type"] == "application/problem+json"
     assert problem["status"] == 400 and field in problem["errors"]
-    assert not Order.objects.exists() and not outbox()
+    assert not Order.objects.exists() and not outbox_events()
 
 
-def test_more_than_fifty_lines_are_refused(client, ada, make_product):
-    data = body(make_product())
-    data["items"] = [{"product_id": make_product().product_id, "quantity": 1} for _ in range(51)]
+def test_more_than_fifty_lines_are_refused(client, ada, make_replica):
+    data = body(make_replica())
+    data["items"] = [{"product_id": make_replica().product_id, "quantity": 1} for _ in range(51)]
 
     response = post(client, ORDERS, data, ada["headers"])
 
@@ -121,8 +121,8 @@ def test_more_than_fifty_lines_are_refused(client, ada, make_product):
 
 
 @pytest.mark.parametrize("active", [False, None])
-def test_an_unknown_or_inactive_product_is_a_problem_on_its_line(client, ada, pen, make_product, active):
-    other = make_product(active=False).product_id if active is False else "no-such-product"
+def test_an_unknown_or_inactive_product_is_a_problem_on_its_line(client, ada, pen, make_replica, active):
+    other = make_replica(active=False).product_id if active is False else "no-such-product"
     data = body(pen)
     data["items"].append({"product_id": other, "quantity": 1})
 
@@ -134,8 +134,8 @@ def test_an_unknown_or_inactive_product_is_a_problem_on_its_line(client, ada, pe
     assert not Order.objects.exists()
 
 
-def test_a_product_id_in_upper_case_names_the_same_product(client, ada, make_product):
-    product = make_product(product_id=str(uuid.uuid4()))
+def test_a_product_id_in_upper_case_names_the_same_product(client, ada, make_replica):
+    product = make_replica(product_id=str(uuid.uuid4()))
     data = {"items": [{"product_id": product.product_id.upper(), "quantity": 1}], "shipping_address": ADDRESS}
 
     response = post(client, ORDERS, data, ada["headers"])
@@ -165,7 +165,7 @@ def test_the_same_key_and_body_return_the_same_order(client, ada, pen):
     assert first.status_code == 201 and again.status_code in (200, 201)
     assert again.json()["id"] == first.json()["id"]
     assert again["Idempotent-Replayed"] == "true"
-    assert Order.objects.count() == 1 and len(outbox(events.ORDER_PLACED)) == 1
+    assert Order.objects.count() == 1 and len(outbox_events(events.ORDER_PLACED)) == 1
 
 
 def test_the_same_key_with_another_body_is_422(client, ada, pen):
@@ -265,7 +265,7 @@ def test_the_owner_cancels_with_a_reason(client, ada, pen, slash):
     assert response.status_code == 200
     assert response.json()["status"] == "cancelled"
     assert response.json()["history"][-1]["reason"] == "found it cheaper"
-    assert outbox(events.ORDER_CANCELLED)[0]["data"]["reason"] == "found it cheaper"
+    assert outbox_events(events.ORDER_CANCELLED)[0]["data"]["reason"] == "found it cheaper"
 
 
 def test_staff_cancel_without_a_body(client, ada, staff, pen):

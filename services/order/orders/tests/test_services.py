@@ -9,19 +9,20 @@ from hypothesis import strategies as st
 
 from shopkit import events
 from shopkit.problems import ApplicationError, Conflict, NotFound
+from shopkit.testing import outbox_events
 
 from orders import constants, services
 from orders.models import IdempotencyRecord, Order, StatusHistory
-from orders.tests.support import ADDRESS, outbox
+from orders.tests.builders import ADDRESS
 
 pytestmark = pytest.mark.django_db
 
 
 # --- placement ----------------------------------------------------------------------------------------------------
 
-def test_place_snapshots_the_replica_and_emits_order_placed(make_product, customer):
-    pen = make_product(name="Fountain pen", sku="PEN-1", price="12.50")
-    ink = make_product(name="Ink", sku="INK-1", price="3.35")
+def test_place_snapshots_the_replica_and_emits_order_placed(make_replica, customer):
+    pen = make_replica(name="Fountain pen", sku="PEN-1", price="12.50")
+    ink = make_replica(name="Ink", sku="INK-1", price="3.35")
 
     order, created = services.order_place(customer=customer, shipping_address=ADDRESS, items=[
         {"product_id": pen.product_id, "quantity": 2}, {"product_id": ink.product_id, "quantity": 3}])
@@ -33,7 +34,7 @@ def test_place_snapshots_the_replica_and_emits_order_placed(make_product, custom
         ("PEN-1", "Fountain pen", Decimal("12.50"), 2, Decimal("25.00")),
         ("INK-1", "Ink", Decimal("3.35"), 3, Decimal("10.05"))]
     assert [(h.status, h.reason) for h in order.history.all()] == [(constants.PENDING, constants.REASON_PLACED)]
-    [placed] = outbox(events.ORDER_PLACED)
+    [placed] = outbox_events(events.ORDER_PLACED)
     assert placed["subject"] == str(order.id)
     assert placed["data"] == {
         "order_id": str(order.id), "customer_id": customer.id, "customer_email": "ada@example.com",
@@ -45,8 +46,8 @@ def test_place_snapshots_the_replica_and_emits_order_placed(make_product, custom
              "unit_price": "3.35", "line_total": "10.05"}]}
 
 
-def test_a_later_price_change_does_not_touch_a_placed_order(make_product, place):
-    pen = make_product(price="12.50")
+def test_a_later_price_change_does_not_touch_a_placed_order(make_replica, place):
+    pen = make_replica(price="12.50")
     order = place(lines=[{"product_id": pen.product_id, "quantity": 1}])
 
     services.product_replica_apply(product_id=pen.product_id, version=2, sku=pen.sku, name="Renamed",
@@ -56,8 +57,8 @@ def test_a_later_price_change_does_not_touch_a_placed_order(make_product, place)
     assert (line.name, line.unit_price) == (pen.name, Decimal("12.50"))
 
 
-def test_repeated_product_lines_are_merged_into_one(make_product, place):
-    pen, ink = make_product(), make_product()
+def test_repeated_product_lines_are_merged_into_one(make_replica, place):
+    pen, ink = make_replica(), make_replica()
 
     order = place(lines=[{"product_id": pen.product_id, "quantity": 2}, {"product_id": ink.product_id, "quantity": 1},
                          {"product_id": pen.product_id, "quantity": 3}])
@@ -66,8 +67,8 @@ def test_repeated_product_lines_are_merged_into_one(make_product, place):
     assert order.total == Decimal("60.00")
 
 
-def test_merged_lines_may_not_exceed_the_quantity_limit(make_product, customer):
-    pen = make_product()
+def test_merged_lines_may_not_exceed_the_quantity_limit(make_replica, customer):
+    pen = make_replica()
 
     with pytest.raises(ApplicationError) as caught:
         services.order_place(customer=customer, shipping_address=ADDRESS, items=[
@@ -75,16 +76,16 @@ def test_merged_lines_may_not_exceed_the_quantity_limit(make_product, customer):
 
     assert caught.value.status == 400
     assert "quantity" in caught.value.errors["items"][0] and "quantity" in caught.value.errors["items"][1]
-    assert not Order.objects.exists() and not outbox()
+    assert not Order.objects.exists() and not outbox_events()
 
 
 @pytest.mark.parametrize("state", ["unknown", "inactive", "deleted"])
-def test_a_product_that_cannot_be_ordered_fails_the_whole_order(make_product, customer, state):
-    good = make_product()
+def test_a_product_that_cannot_be_ordered_fails_the_whole_order(make_replica, customer, state):
+    good = make_replica()
     if state == "unknown":
         bad_id = "no-such-product"
     else:
-        bad_id = make_product(active=False, deleted=state == "deleted").product_id
+        bad_id = make_replica(active=False, deleted=state == "deleted").product_id
 
     with pytest.raises(ApplicationError) as caught:
         services.order_place(customer=customer, shipping_address=ADDRESS, items=[
@@ -93,11 +94,11 @@ def test_a_product_that_cannot_be_ordered_fails_the_whole_order(make_product, cu
     assert caught.value.status == 400
     assert caught.value.errors["items"][0] == {}
     assert "product_id" in caught.value.errors["items"][1]
-    assert not Order.objects.exists() and not outbox()
+    assert not Order.objects.exists() and not outbox_events()
 
 
-def test_an_order_has_one_currency(make_product, customer):
-    euro, dollar = make_product(currency="EUR"), make_product(currency="USD")
+def test_an_order_has_one_currency(make_replica, customer):
+    euro, dollar = make_replica(currency="EUR"), make_replica(currency="USD")
 
     with pytest.raises(ApplicationError) as caught:
         services.order_place(customer=customer, shipping_address=ADDRESS, items=[
@@ -108,8 +109,8 @@ def test_an_order_has_one_currency(make_product, customer):
     assert not Order.objects.exists()
 
 
-def test_an_order_has_at_most_fifty_lines(make_product, customer):
-    lines = [{"product_id": make_product().product_id, "quantity": 1} for _ in range(constants.MAX_LINES + 1)]
+def test_an_order_has_at_most_fifty_lines(make_replica, customer):
+    lines = [{"product_id": make_replica().product_id, "quantity": 1} for _ in range(constants.MAX_LINES + 1)]
 
     with pytest.raises(ApplicationError):
         services.order_place(customer=customer, shipping_address=ADDRESS, items=lines)
@@ -120,8 +121,8 @@ def test_an_order_has_at_most_fifty_lines(make_product, customer):
 
 # --- idempotency keys ---------------------------------------------------------------------------------------------
 
-def test_the_same_key_and_body_return_the_same_order(place, make_product, customer):
-    lines = [{"product_id": make_product().product_id, "quantity": 1}]
+def test_the_same_key_and_body_return_the_same_order(place, make_replica, customer):
+    lines = [{"product_id": make_replica().product_id, "quantity": 1}]
     first, created = services.order_place(customer=customer, items=lines, shipping_address=ADDRESS,
                                           idempotency_key="k-1", fingerprint="body-a")
 
@@ -129,11 +130,11 @@ def test_the_same_key_and_body_return_the_same_order(place, make_product, custom
                                                 idempotency_key="k-1", fingerprint="body-a")
 
     assert created and not created_again and again.id == first.id
-    assert Order.objects.count() == 1 and len(outbox(events.ORDER_PLACED)) == 1
+    assert Order.objects.count() == 1 and len(outbox_events(events.ORDER_PLACED)) == 1
 
 
-def test_the_same_key_with_another_body_is_422(make_product, customer):
-    lines = [{"product_id": make_product().product_id, "quantity": 1}]
+def test_the_same_key_with_another_body_is_422(make_replica, customer):
+    lines = [{"product_id": make_replica().product_id, "quantity": 1}]
     services.order_place(customer=customer, items=lines, shipping_address=ADDRESS, idempotency_key="k-1",
                          fingerprint="body-a")
 
@@ -144,8 +145,8 @@ def test_the_same_key_with_another_body_is_422(make_product, customer):
     assert caught.value.status == 422 and Order.objects.count() == 1
 
 
-def test_keys_belong_to_one_customer(make_product, customer):
-    lines = [{"product_id": make_product().product_id, "quantity": 1}]
+def test_keys_belong_to_one_customer(make_replica, customer):
+    lines = [{"product_id": make_replica().product_id, "quantity": 1}]
     other = services.Customer(id="someone-else", email="bob@example.com")
 
     mine, _ = services.order_place(customer=customer, items=lines, shipping_address=ADDRESS,
@@ -156,7 +157,7 @@ def test_keys_belong_to_one_customer(make_product, customer):
     assert created and theirs.id != mine.id and theirs.customer_id == "someone-else"
 
 
-def test_a_failed_placement_does_not_use_up_the_key(make_product, customer):
+def test_a_failed_placement_does_not_use_up_the_key(make_replica, customer):
     with pytest.raises(ApplicationError):
         services.order_place(customer=customer, items=[{"product_id": "nope", "quantity": 1}],
                              shipping_address=ADDRESS, idempotency_key="k-1", fingerprint="body-a")
@@ -165,8 +166,8 @@ def test_a_failed_placement_does_not_use_up_the_key(make_product, customer):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_simultaneous_requests_with_one_key_place_one_order(make_product, customer, monkeypatch):
-    lines = [{"product_id": make_product().product_id, "quantity": 1}]
+def test_two_simultaneous_requests_with_one_key_place_one_order(make_replica, customer, monkeypatch):
+    lines = [{"product_id": make_replica().product_id, "quantity": 1}]
     # Both requests look the key up before either has written it: the unique constraint must decide.
     both_looked = threading.Barrier(2, timeout=10)
     lookup = services._order_for_idempotency_key
@@ -200,7 +201,7 @@ def test_two_simultaneous_requests_with_one_key_place_one_order(make_product, cu
     assert failures == []
     assert sorted(created for _, created in results) == [False, True]
     assert len({order.id for order, _ in results}) == 1
-    assert Order.objects.count() == 1 and len(outbox(events.ORDER_PLACED)) == 1
+    assert Order.objects.count() == 1 and len(outbox_events(events.ORDER_PLACED)) == 1
 
 
 # --- transitions --------------------------------------------------------------------------------------------------
@@ -216,7 +217,7 @@ def test_reserved_stock_confirms_a_pending_order(place):
 
     order.refresh_from_db()
     assert order.status == constants.CONFIRMED and _history(order) == ["pending", "confirmed"]
-    [confirmed] = outbox(events.ORDER_CONFIRMED)
+    [confirmed] = outbox_events(events.ORDER_CONFIRMED)
     assert confirmed["data"]["order_id"] == str(order.id)
     assert confirmed["data"]["customer_name"] == "Ada Lovelace" and confirmed["data"]["items"][0]["name"]
 
@@ -229,10 +230,15 @@ def test_a_reservation_failure_rejects_a_pending_order_with_the_shortages(place)
 
     order.refresh_from_db()
     assert order.status == constants.REJECTED and _history(order) == ["pending", "rejected"]
-    [rejected] = outbox(events.ORDER_REJECTED)
+    [rejected] = outbox_events(events.ORDER_REJECTED)
     assert rejected["data"] == {"order_id": str(order.id), "customer_email": "ada@example.com",
                                 "customer_name": "Ada Lovelace", "reason": constants.REASON_OUT_OF_STOCK,
-                                "shortages": [shortage]}
+                                "shortages": [shortage], "items": rejected["data"]["items"]}
+    # the lines travel with it, so the rejection email can name what was short (DESIGN.md §3)
+    line = order.lines.get()
+    assert rejected["data"]["items"] == [{
+        "product_id": line.product_id, "sku": line.sku, "name": line.name, "quantity": line.quantity,
+        "unit_price": f"{line.unit_price:.2f}", "line_total": f"{line.line_total:.2f}"}]
 
 
 @pytest.mark.parametrize("confirmed_first", [False, True])
@@ -245,7 +251,7 @@ def test_a_pending_or_confirmed_order_can_be_cancelled(place, confirmed_first):
 
     order.refresh_from_db()
     assert order.status == constants.CANCELLED and _history(order)[-1] == "cancelled"
-    [cancelled] = outbox(events.ORDER_CANCELLED)
+    [cancelled] = outbox_events(events.ORDER_CANCELLED)
     assert cancelled["data"]["reason"] == "changed my mind" and cancelled["data"]["total"] == "10.00"
 
 
@@ -254,7 +260,7 @@ def test_a_cancel_without_reason_says_who_cancelled(place):
 
     services.order_cancel(order_id=order.id, by_staff=True)
 
-    assert outbox(events.ORDER_CANCELLED)[0]["data"]["reason"] == constants.REASON_CANCELLED_BY_STAFF
+    assert outbox_events(events.ORDER_CANCELLED)[0]["data"]["reason"] == constants.REASON_CANCELLED_BY_STAFF
 
 
 def test_the_happy_path_ships_and_delivers(place):
@@ -267,9 +273,9 @@ def test_the_happy_path_ships_and_delivers(place):
     order.refresh_from_db()
     assert order.status == constants.DELIVERED
     assert _history(order) == ["pending", "confirmed", "shipped", "delivered"]
-    assert [e["type"] for e in outbox(subject=order.id)] == [
+    assert [e["type"] for e in outbox_events(subject=order.id)] == [
         events.ORDER_PLACED, events.ORDER_CONFIRMED, events.ORDER_SHIPPED, events.ORDER_DELIVERED]
-    assert outbox(events.ORDER_DELIVERED)[0]["data"]["customer_email"] == "ada@example.com"
+    assert outbox_events(events.ORDER_DELIVERED)[0]["data"]["customer_email"] == "ada@example.com"
 
 
 _PATH_TO = {  # how to bring a fresh order into each status
@@ -306,14 +312,14 @@ def test_an_illegal_transition_is_a_conflict_and_changes_nothing(place, status, 
     order = place()
     for step in _PATH_TO[status]:
         _do(step, order.id)
-    events_before, history_before = len(outbox()), _history(order)
+    events_before, history_before = len(outbox_events()), _history(order)
 
     with pytest.raises(Conflict) as caught:
         _do(action, order.id)
 
     order.refresh_from_db()
     assert caught.value.status == 409
-    assert order.status == status and _history(order) == history_before and len(outbox()) == events_before
+    assert order.status == status and _history(order) == history_before and len(outbox_events()) == events_before
 
 
 @pytest.mark.parametrize("status", [s for s in constants.STATUSES if s != constants.PENDING])
@@ -321,13 +327,13 @@ def test_stock_news_for_an_order_that_is_no_longer_pending_changes_nothing(place
     order = place()
     for step in _PATH_TO[status]:
         _do(step, order.id)
-    events_before, history_before = len(outbox()), _history(order)
+    events_before, history_before = len(outbox_events()), _history(order)
 
     assert services.order_confirm_for_reservation(order_id=order.id) is None
     assert services.order_reject_for_reservation_failure(order_id=order.id, shortages=[]) is None
 
     order.refresh_from_db()
-    assert order.status == status and _history(order) == history_before and len(outbox()) == events_before
+    assert order.status == status and _history(order) == history_before and len(outbox_events()) == events_before
 
 
 def test_a_transition_of_an_unknown_order_is_not_found(db):
@@ -362,5 +368,5 @@ def test_any_sequence_of_actions_follows_the_state_machine_and_records_each_step
     assert order.status == expected[-1]
     assert _history(order) == expected
     # one event per status entered, in order, each for this order
-    assert [e["type"].split(".")[1] for e in outbox(subject=order.id)] == [
+    assert [e["type"].split(".")[1] for e in outbox_events(subject=order.id)] == [
         "placed" if status == "pending" else status for status in expected]

@@ -1,10 +1,8 @@
-"""Test builders: saga events as the order service would send them, and readers of the outbox."""
-import json
+"""Test builders: saga events as the order service would send them."""
 import uuid
 
 from shopkit import events
 from shopkit.envelope import build_event
-from shopkit.messaging.models import OutboxMessage
 
 
 def order_event(event_type: str, order_id: str, lines=()):
@@ -28,11 +26,3 @@ def cancelled(order_id):
 
 def shipped(order_id):
     return order_event(events.ORDER_SHIPPED, order_id)
-
-
-def emitted(event_type: str | None = None) -> list[dict]:
-    """Events in the outbox (oldest first), as their envelopes; only those of ``event_type`` if given."""
-    rows = OutboxMessage.objects.order_by("id")
-    if event_type:
-        rows = rows.filter(event_type=event_type)
-    return [json.loads(row.body) for row in rows]

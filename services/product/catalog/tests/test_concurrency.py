@@ -7,8 +7,8 @@ from django.db import connection, connections
 
 from catalog import constants, services
 from catalog.models import Reservation, Stock
-from catalog.tests.builders import emitted
 from shopkit import events
+from shopkit.testing import outbox_events
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -41,8 +41,8 @@ def test_concurrent_reservations_of_scarce_stock_succeed_exactly_as_often_as_pos
     assert race(16, lambda i: [(str(product.id), 2)]) == 3
     stock = Stock.objects.get(pk=product.pk)
     assert (stock.on_hand, stock.reserved, stock.available) == (7, 6, 1)
-    assert len(emitted(events.STOCK_RESERVED)) == 3
-    assert len(emitted(events.STOCK_RESERVATION_FAILED)) == 13
+    assert len(outbox_events(events.STOCK_RESERVED)) == 3
+    assert len(outbox_events(events.STOCK_RESERVATION_FAILED)) == 13
     assert Reservation.objects.count() == 16
 
 
@@ -78,3 +78,28 @@ def test_concurrent_reservations_and_releases_keep_reserved_exact(make_product):
     stock = Stock.objects.get(pk=product.pk)
     reserved_now = Reservation.objects.filter(state=constants.RESERVATION_RESERVED).count()
     assert stock.reserved == reserved_now <= 4 and stock.on_hand == 4
+
+
+def test_order_placed_and_its_cancel_handled_at_the_same_moment_end_released_without_an_error(make_product):
+    # The saga's one race: both find no reservation, both insert; the loser must apply its step to the
+    # winner's reservation in its own transaction, not fail and wait for a retry.
+    product = make_product(stock=100)
+    pairs = 8
+    barrier = threading.Barrier(2 * pairs)
+
+    def work(i):
+        try:
+            barrier.wait(timeout=30)
+            if i % 2:
+                services.reservation_release(order_id=f"pair-{i // 2}")
+            else:
+                services.reservation_create(order_id=f"pair-{i // 2}", items=[(str(product.id), 1)])
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=2 * pairs) as pool:
+        list(pool.map(work, range(2 * pairs)))  # re-raises the first failure of any of them
+    assert set(Reservation.objects.values_list("state", flat=True)) == {constants.RESERVATION_RELEASED}
+    assert Reservation.objects.count() == pairs
+    assert Stock.objects.get(pk=product.pk).reserved == 0
+    assert sorted(e["subject"] for e in outbox_events(events.STOCK_RELEASED)) == sorted(f"pair-{i}" for i in range(pairs))

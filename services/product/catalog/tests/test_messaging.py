@@ -2,18 +2,17 @@
 consumer, and its answers leave through the outbox relay (a RabbitMQ vhost of the test session's own)."""
 import asyncio
 
-import aio_pika
 import pytest
 
 from catalog import constants
 from catalog.models import Reservation, Stock
 from catalog.tests.builders import cancelled, placed, shipped
 from shopkit import events
-from shopkit.messaging.config import EXCHANGE
+from shopkit.messaging import parking
 from shopkit.messaging.consumer import Consumer
 from shopkit.messaging.models import OutboxMessage
 from shopkit.messaging.relay import Relay
-from shopkit.testing import running, wait_until
+from shopkit.testing import publish_events, running, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,22 +23,6 @@ def service(settings, broker, request):
     settings.SHOPKIT_SERVICE = f"product{abs(hash(request.node.name)) % 10**8}"
 
 
-def publish(url, *events_):
-    """Publish events as another service's relay would: to the topic exchange, routed by type."""
-    async def send():
-        connection = await aio_pika.connect(url)
-        async with connection:
-            channel = await connection.channel(publisher_confirms=True)
-            exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
-            for event in events_:
-                await exchange.publish(
-                    aio_pika.Message(body=event.to_json(), message_id=event.id,
-                                     content_type="application/cloudevents+json",
-                                     delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
-                    routing_key=event.type)
-    asyncio.run(send())
-
-
 def state(order_id):
     reservation = Reservation.objects.filter(order_id=order_id).first()
     return reservation.state if reservation else None
@@ -48,11 +31,11 @@ def state(order_id):
 def test_the_saga_runs_through_the_broker_and_answers_leave_through_the_outbox(service, broker, make_product):
     product = make_product(stock=3)
     with running(Consumer()) as consumer, running(Relay()):
-        publish(broker, placed("o-ok", (product.id, 2)), placed("o-short", (product.id, 2)))
+        publish_events(broker, placed("o-ok", (product.id, 2)), placed("o-short", (product.id, 2)))
         wait_until(lambda: state("o-ok") and state("o-short"))
-        publish(broker, shipped("o-ok"), cancelled("o-early"))
+        publish_events(broker, shipped("o-ok"), cancelled("o-early"))
         wait_until(lambda: state("o-ok") == constants.RESERVATION_COMMITTED and state("o-early"))
-        publish(broker, placed("o-early", (product.id, 1)))  # overtaken by its cancel: reserves nothing
+        publish_events(broker, placed("o-early", (product.id, 1)))  # overtaken by its cancel: reserves nothing
         wait_until(lambda: consumer.handled >= 5)
         wait_until(lambda: not OutboxMessage.objects.filter(sent_at__isnull=True).exists())
     stock = Stock.objects.get(pk=product.pk)
@@ -63,3 +46,17 @@ def test_the_saga_runs_through_the_broker_and_answers_leave_through_the_outbox(s
                 .order_by("id").values_list("event_type", "subject"))
     assert sent == [(events.STOCK_RESERVED, "o-ok"), (events.STOCK_RESERVATION_FAILED, "o-short"),
                     (events.STOCK_RELEASED, "o-early")]
+
+
+def test_shipping_an_order_that_holds_nothing_is_parked_at_once_with_its_reason(service, broker, settings,
+                                                                                  make_product):
+    # No retry can make it right (the order service ships only confirmed orders): it waits for a person.
+    product = make_product(stock=3)
+    with running(Consumer()) as consumer:
+        publish_events(broker, shipped("o-never-placed"), placed("o-after", (product.id, 1)))
+        wait_until(lambda: consumer.parked == 1 and state("o-after") == constants.RESERVATION_RESERVED)
+    [parked] = asyncio.run(parking.list_parked(broker, settings.SHOPKIT_SERVICE))
+    assert parked["type"] == events.ORDER_SHIPPED
+    assert parked["attempts"] == 1  # not after MAX_ATTEMPTS timed retries
+    assert "o-never-placed" in parked["error"] and "holds no reservation" in parked["error"]
+    assert state("o-never-placed") is None

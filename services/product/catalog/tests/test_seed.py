@@ -3,8 +3,8 @@ import pytest
 from django.core.management import call_command
 
 from catalog.models import Category, Product, Stock
-from catalog.tests.builders import emitted
 from shopkit import events
+from shopkit.testing import outbox_events
 
 pytestmark = pytest.mark.django_db
 
@@ -14,7 +14,7 @@ def test_seed_fills_an_empty_catalog_and_announces_every_product(capsys):
     assert "seeded 5 categories and 50 products" in capsys.readouterr().out
     assert Category.objects.count() == 5 and Product.objects.count() == 50
     assert Product.objects.filter(category__isnull=True).count() == 0
-    assert len(emitted(events.PRODUCT_CREATED)) == 50
+    assert len(outbox_events(events.PRODUCT_CREATED)) == 50
     levels = list(Stock.objects.values_list("on_hand", flat=True))
     assert 0 in levels and max(levels) > 20  # sold-out and plentiful products both on show
 

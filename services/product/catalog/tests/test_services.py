@@ -6,9 +6,9 @@ import pytest
 from catalog import services
 from catalog.models import Product, StockAdjustment
 from catalog.pagecache import RenderedPages
-from catalog.tests.builders import emitted
 from shopkit import events
 from shopkit.problems import ApplicationError, Conflict, NotFound
+from shopkit.testing import outbox_events
 
 pytestmark = pytest.mark.django_db
 
@@ -18,10 +18,10 @@ def test_every_change_is_one_version_and_one_event_in_order(make_product):
     services.product_update(product_id=product.id, changes={"price": Decimal("6.00")})
     services.product_update(product_id=product.id, changes={"active": False})
     services.product_delete(product_id=product.id)
-    assert [(e["type"], e["data"]["version"]) for e in emitted()] == [
+    assert [(e["type"], e["data"]["version"]) for e in outbox_events()] == [
         (events.PRODUCT_CREATED, 1), (events.PRODUCT_UPDATED, 2), (events.PRODUCT_UPDATED, 3),
         (events.PRODUCT_DELETED, 4)]
-    assert emitted(events.PRODUCT_UPDATED)[-1]["data"]["active"] is False
+    assert outbox_events(events.PRODUCT_UPDATED)[-1]["data"]["active"] is False
 
 
 def test_a_deleted_product_can_be_neither_changed_nor_deleted_again(make_product):
@@ -31,7 +31,7 @@ def test_a_deleted_product_can_be_neither_changed_nor_deleted_again(make_product
         services.product_update(product_id=product.id, changes={"name": "Back"})
     with pytest.raises(NotFound):
         services.product_delete(product_id=product.id)
-    assert len(emitted(events.PRODUCT_DELETED)) == 1
+    assert len(outbox_events(events.PRODUCT_DELETED)) == 1
 
 
 def test_a_deleted_products_sku_stays_taken(make_product):
@@ -59,7 +59,7 @@ def test_adjustments_are_audited_with_the_level_they_left(make_product):
         services.stock_adjust(product_id=product.id, delta=-1, reason="below zero")
     with pytest.raises(ApplicationError):
         services.stock_adjust(product_id=product.id, delta=0, reason="nothing")
-    assert not emitted(events.STOCK_RESERVED)  # adjustments are no saga events
+    assert not outbox_events(events.STOCK_RESERVED)  # adjustments are no saga events
 
 
 def test_rendered_pages_keep_only_the_most_recently_used():

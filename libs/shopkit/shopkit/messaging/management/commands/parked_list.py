@@ -1,4 +1,5 @@
 """`manage.py parked_list`: show the messages parked in this service's dead-letter queue, and why."""
+import asyncio
 import json
 
 from django.core.management.base import BaseCommand
@@ -14,7 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="one JSON object per line, body included")
 
     def handle(self, *args, **options):
-        messages = parking.run(parking.list_parked(rabbitmq_url(), service_name()))
+        messages = asyncio.run(parking.list_parked(rabbitmq_url(), service_name()))
         for message in messages:
             if options["json"]:
                 self.stdout.write(json.dumps(message))

@@ -1,4 +1,6 @@
 """`manage.py parked_replay [--all | ID …]`: put parked messages back into this service's queue."""
+import asyncio
+
 from django.core.management.base import BaseCommand, CommandError
 
 from shopkit.messaging import parking
@@ -16,7 +18,7 @@ class Command(BaseCommand):
         ids = options["message_ids"]
         if not ids and not options["all"]:
             raise CommandError("name the message ids to replay, or pass --all")
-        replayed = parking.run(parking.replay_parked(rabbitmq_url(), service_name(), None if options["all"] else ids))
+        replayed = asyncio.run(parking.replay_parked(rabbitmq_url(), service_name(), None if options["all"] else ids))
         missing = set(ids) - set(replayed)
         for message_id in replayed:
             self.stdout.write(f"replayed {message_id}")
