@@ -166,7 +166,7 @@ def test_under_gunicorn_metrics_adds_up_every_worker_and_keeps_a_dead_workers_co
     try:
         def healthz_count() -> float:
             status, text = _get(f"{url}/metrics")
-            assert status == 200
+            assert status == 200, text[-3000:]  # the error page says what failed
             return sum(s.value for f in text_string_to_metric_families(text) for s in f.samples
                        if s.name == "shop_http_requests_total" and s.labels["route"] == "/healthz")
 
