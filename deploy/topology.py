@@ -194,6 +194,9 @@ def load(path: Path = TOPOLOGY_FILE) -> Topology:
     for service in services:
         if service.database not in databases:
             raise TopologyError(f"services.{service.name}: database {service.database!r} is not under [databases]")
+    ops_status = raw["gateway"].get("ops_status_service")
+    if ops_status not in {s.name for s in services}:
+        raise TopologyError(f"gateway.ops_status_service: {ops_status!r} is not a service")
     topology = Topology(kinds=kinds, services=services, gateway=dict(raw["gateway"]), broker=dict(raw["broker"]),
                         mailbox=dict(raw["mailbox"]), databases=databases, monitoring=dict(raw.get("monitoring", {})))
     offsets = topology.local_port_offsets()

@@ -124,6 +124,7 @@ def bench_latency(url: str, count: int, interval: float) -> dict:
 
     from shopkit import events
     from shopkit.messaging.consumer import Consumer
+    from shopkit.messaging.handling import Handler
     from shopkit.messaging.outbox import emit
     from shopkit.messaging.relay import Relay
     from shopkit.testing import running
@@ -137,7 +138,8 @@ def bench_latency(url: str, count: int, interval: float) -> dict:
         if len(handled) == count:
             done.set()
 
-    consumer = Consumer(service=f"bench{uuid.uuid4().hex[:6]}", handlers={events.USER_REGISTERED: record}, url=url)
+    consumer = Consumer(service=f"bench{uuid.uuid4().hex[:6]}",
+                        handlers={events.USER_REGISTERED: Handler("bench_record", record)}, url=url)
     with running(consumer), running(Relay(url=url, poll_seconds=30)):
         for i in range(count):
             key = f"lat{i}"

@@ -194,6 +194,8 @@ def deployment(process: Process, topology: Topology) -> dict:
     main_env = list(env)
     if kind.name == "web":
         main_env += _jwt_env(service)
+        if service.name == topology.gateway["ops_status_service"]:
+            main_env.append({"name": "SHOP_SERVICE_URLS", "value": service_urls(topology)})
         port_name = "http"
     else:
         main_env.append({"name": "SHOP_HEALTH_PORT", "value": str(process.port)})
@@ -281,13 +283,26 @@ def service_egress(service: Service, topology: Topology) -> list[dict]:
             {"to": [_peer(database_pods(service))], "ports": _ports(db_port)}]
 
 
+def service_urls(topology: Topology) -> str:
+    """SHOP_SERVICE_URLS: every service's web Service, which the ops status service asks (shopkit.ops)."""
+    return ",".join(f"{s.name}=http://{s.process('web').name}:{s.port}" for s in topology.services)
+
+
 def process_policy(process: Process, topology: Topology) -> dict:
     service, kind = process.service, process.kind
     ingress = []
-    if kind.name == "web":
-        # Only the gateway reaches a web port (kubelet probes are not subject to NetworkPolicy).
-        ingress.append({"from": [_peer({"app.kubernetes.io/name": "gateway"})], "ports": _ports(process.port)})
     egress = service_egress(service, topology)
+    if kind.name == "web":
+        # Only the gateway reaches a web port (kubelet probes are not subject to NetworkPolicy) — and the web
+        # pods of the service answering the shop-wide ops status, which asks every service's own port.
+        ops = topology.service(topology.gateway["ops_status_service"]).process("web")
+        sources = [_peer({"app.kubernetes.io/name": "gateway"})]
+        if process.name != ops.name:
+            sources.append(_peer({"app.kubernetes.io/name": ops.name}))
+        ingress.append({"from": sources, "ports": _ports(process.port)})
+        if process.name == ops.name:
+            egress += [{"to": [_peer({"app.kubernetes.io/name": s.process("web").name})], "ports": _ports(s.port)}
+                       for s in topology.services if s.name != service.name]
     if "smtp" in kind.needs:
         egress.append({"ports": _ports(*SMTP_PORTS)})  # the mail server is outside the cluster, anywhere
     return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",

@@ -26,7 +26,10 @@ from aiormq.exceptions import ChannelAccessRefused  # noqa: E402
 from shopkit.messaging import parking  # noqa: E402
 from shopkit.messaging.config import EXCHANGE, QueueNames  # noqa: E402
 from shopkit.messaging.consumer import Consumer  # noqa: E402
+from shopkit.messaging.handling import Handler  # noqa: E402
 from shopkit.testing import rabbitmqctl, throwaway_vhost  # noqa: E402
+
+IGNORE = Handler("ignore", lambda event: None)  # the tests look at what the broker allows, not at handling
 
 EVENT = "user.test_happened"  # published by identity, which owns user.* (deploy/topology.toml `publishes`)
 
@@ -85,7 +88,7 @@ def consumers(shop):
 
 def test_each_service_does_what_shopkit_does_with_its_own_permissions(shop, users):
     for service in consumers(shop):
-        consumer = Consumer(service=service.name, handlers={EVENT: lambda event: None}, url=users[service.name])
+        consumer = Consumer(service=service.name, handlers={EVENT: IGNORE}, url=users[service.name])
         on_channel(users[service.name], consumer.declare)
 
     publisher = shop.service("identity").name  # a relay of any service, consuming or not, publishes the same way
@@ -97,7 +100,7 @@ def test_each_service_does_what_shopkit_does_with_its_own_permissions(shop, user
 
     for service in consumers(shop):
         names = QueueNames(service.name)
-        consumer = Consumer(service=service.name, handlers={EVENT: lambda event: None}, url=users[service.name])
+        consumer = Consumer(service=service.name, handlers={EVENT: IGNORE}, url=users[service.name])
 
         async def retry_then_park(channel):
             queue = await channel.declare_queue(names.main, durable=True, arguments={"x-queue-type": "quorum"})
@@ -113,7 +116,7 @@ def test_each_service_does_what_shopkit_does_with_its_own_permissions(shop, user
 
 def test_a_service_cannot_touch_another_services_queues_or_other_exchanges(shop, users):
     for service in consumers(shop):  # the queues exist, declared by their owners
-        on_channel(users[service.name], Consumer(service=service.name, handlers={EVENT: lambda e: None}).declare)
+        on_channel(users[service.name], Consumer(service=service.name, handlers={EVENT: IGNORE}).declare)
     for service in shop.services:
         url = users[service.name]
         for other in consumers(shop):

@@ -292,11 +292,15 @@ def test_a_default_deny_policy_isolates_every_pod_both_ways(resources):
 
 def test_only_the_gateway_reaches_the_web_ports(network, shop):
     can, pods = network
+    # ... and the web pods of the service that answers the shop-wide ops status (it asks every service's port)
+    ops = shop.service(shop.gateway["ops_status_service"]).process("web").name
     for service in shop.services:
         web = service.process("web")
         assert can("gateway", web.name, web.port)
+        if web.name != ops:
+            assert can(ops, web.name, web.port)
         for source in pods:
-            if source != "gateway":
+            if source not in ("gateway", ops):
                 assert not can(source, web.name, web.port), f"{source} reaches {web.name}"
         # and no other port of a web pod is open to anyone
         assert not can("gateway", web.name, web.port + 1)

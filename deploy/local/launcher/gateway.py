@@ -55,12 +55,14 @@ def local_servers(shop: topology.Topology, port_base: int) -> dict[str, list[str
 def render_config(values: dict, shop: topology.Topology, servers: dict[str, list[str]],
                   options: str = UPSTREAM_SERVER_OPTIONS) -> dict[str, str]:
     """Every file of the gateway's config, file name → text: deploy/nginx/'s templates (nginx.conf.template,
-    *.conf, mime.types) filled with ``values`` plus UPSTREAMS and SCHEMA_SERVICES, which follow from ``shop``.
+    *.conf, mime.types) filled with ``values`` plus UPSTREAMS, SCHEMA_SERVICES and OPS_STATUS_SERVICE, which
+    follow from ``shop``.
     A placeholder without a value raises SetupError."""
     # the stub_status listener: loopback on the topology's port unless the caller places it (make up: base-derived)
     values = {"NGINX_STATUS_LISTEN": f"127.0.0.1:{shop.monitoring['nginx_status_port']}", **values}
     values = {**values, "UPSTREAMS": upstreams(shop, servers, options),
-              "SCHEMA_SERVICES": "|".join(s.name for s in shop.services)}
+              "SCHEMA_SERVICES": "|".join(s.name for s in shop.services),
+              "OPS_STATUS_SERVICE": shop.gateway["ops_status_service"]}
     files = {}
     for source in sorted(NGINX_DIR.iterdir()):
         if source.suffix == ".conf" or source.name in ("nginx.conf.template", "mime.types"):
