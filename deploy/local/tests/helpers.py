@@ -1,6 +1,7 @@
 """A launcher Config for a test: a data folder of its own, and the real topology or one written for the test."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import topology
@@ -30,4 +31,8 @@ def with_services(services: str) -> str:
     """The real topology.toml's process kinds and infrastructure around the services declared in ``services``."""
     kinds = REAL[:REAL.index("[services.")]
     infrastructure = REAL[REAL.index("[gateway]"):]
+    # the gateway names the service answering the shop-wide ops status: one of these
+    first = re.search(r"^\[services\.([a-z]+)\]", services, re.M).group(1)
+    infrastructure = re.sub(r'^ops_status_service = "[a-z]+"', f'ops_status_service = "{first}"', infrastructure,
+                            flags=re.M)
     return f"{kinds}\n{services}\n{infrastructure}"
