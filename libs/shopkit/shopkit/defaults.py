@@ -27,7 +27,8 @@ OUTBOX = {
 
 # The consumer (SHOPKIT_CONSUMER, plus the service's HANDLERS table); environment: SHOP_CONSUMER_<NAME>.
 CONSUMER = {
-    "PREFETCH": 32,
+    "PREFETCH": 64,  # deliveries the broker sends ahead: twice a batch, so the next batch waits while one is applied
+    "BATCH_SIZE": 32,  # at most this many of the deliveries at hand are applied in one transaction (never waited for)
     "MAX_ATTEMPTS": 5,
     "RETRY_BASE_MS": 1000,  # attempt n waits base * 2^(n-1) before it is delivered again
 }

@@ -11,7 +11,7 @@ from shopkit.context import correlated
 from shopkit.envelope import build_event
 from shopkit.messaging import parking
 from shopkit.messaging.config import EXCHANGE
-from shopkit.messaging.consumer import Consumer
+from shopkit.messaging.consumer import ATTEMPT_HEADER, Consumer
 from shopkit.messaging.handling import Handler
 from shopkit.messaging.models import InboxRecord, OutboxMessage
 from shopkit.messaging.outbox import emit
@@ -276,9 +276,9 @@ class RecordingConsumer(Consumer):
         super().__init__(**kwargs)
         self.deliveries: list[dict] = []
 
-    async def process(self, message, channel):
-        self.deliveries.append(dict(message.headers or {}))
-        await super().process(message, channel)
+    async def process_batch(self, messages, channel):
+        self.deliveries.extend(dict(message.headers or {}) for message in messages)
+        await super().process_batch(messages, channel)
 
 
 def test_a_replica_cut_off_from_its_database_leaves_the_events_to_the_others(service, broker):
@@ -406,3 +406,196 @@ def test_ringing_removes_the_socket_a_killed_relay_left_behind():
     assert stale.exists()
     ring_doorbell()
     assert not stale.exists()
+
+
+# --- batches: the deliveries at hand applied in one transaction ----------------------------------------------
+def user_event(service: str, key: str, *, source: str | None = None):
+    return build_event(events.USER_REGISTERED, {"user_id": key, "email": f"{key}@example.com", "name": key},
+                       source=source or f"/shop/{service}")
+
+
+def queue_up(url, consumer: Consumer, messages: list) -> None:
+    """Declare ``consumer``'s queue and publish ``messages`` (events, or raw bodies with an id) into it, in order."""
+    broker_call(url, consumer.declare)
+    for message in messages:
+        if isinstance(message, tuple):
+            publish_raw(url, message[1], events.USER_REGISTERED, message[0])
+        else:
+            publish_raw(url, message.to_json(), events.USER_REGISTERED, message.id)
+
+
+def process_as_one_batch(url, consumer: Consumer, count: int) -> None:
+    """Take ``count`` waiting deliveries of ``consumer``'s queue and hand them to it as one batch, as its loop
+    does with the deliveries at hand (which ones arrive together in the loop depends on timing)."""
+    async def go():
+        connection = await aio_pika.connect(url)
+        async with connection:
+            channel = await connection.channel(publisher_confirms=True)
+            await channel.set_qos(prefetch_count=count)
+            queue = await consumer.declare(channel)
+            messages = []
+            while len(messages) < count:
+                message = await queue.get(timeout=5, fail=False)
+                if message is None:
+                    await asyncio.sleep(0.05)
+                else:
+                    messages.append(message)
+            await consumer.process_batch(messages, channel)
+    try:
+        asyncio.run(go())
+    finally:
+        from django.db import connections
+
+        consumer._db.submit(connections.close_all).result()
+
+
+def test_a_batch_applies_each_good_event_once_and_parks_or_retries_each_bad_one_alone(service, broker, settings):
+    max_attempts = settings.SHOPKIT_CONSUMER["MAX_ATTEMPTS"]
+    Failure.objects.create(key="b-flaky")
+    good_a, flaky, refused, good_b = (user_event(service, key) for key in ("b-good-a", "b-flaky", "refused-b",
+                                                                             "b-good-b"))
+    forged = user_event(service, "b-forged", source="/shop/order")
+    batch = [good_a, flaky, refused, forged, (good_b.id, good_b.to_json()), (good_a.id, good_a.to_json())]
+    consumer = Consumer()
+    queue_up(broker, consumer, batch)
+    process_as_one_batch(broker, consumer, len(batch))
+
+    assert (notes("b-good-a"), notes("b-good-b"), notes("b-flaky"), notes("refused-b")) == (1, 1, 0, 0)
+    assert CALLS["b-flaky"] == 1 and CALLS["refused-b"] == 1  # each failure ran once in this delivery
+    assert CALLS["b-forged"] == 0
+    assert consumer.handled == 3  # good-a, good-b, and good-a's duplicate, which the inbox absorbed
+    assert InboxRecord.objects.filter(event_id=good_a.id).count() == 1
+    assert consumer.parked == 2  # the refused and the forged one, at once
+
+    # Only the flaky one comes back (from its retry queue), until it is parked after its own attempts.
+    with running(RecordingConsumer()) as later:
+        wait_until(lambda: later.parked == 1, timeout=30)
+    assert later.handled == 0 and len(later.deliveries) == max_attempts - 1
+    assert CALLS["b-flaky"] == max_attempts
+    parked = {p["message_id"]: p["attempts"] for p in asyncio.run(parking.list_parked(broker, service))}
+    assert parked == {refused.id: 1, forged.id: 1, flaky.id: max_attempts}
+
+
+def test_a_database_error_in_a_batch_costs_only_its_own_event_an_attempt(service, broker, settings):
+    # A deadlock victim breaks the whole transaction (MySQL rolls it back, PostgreSQL aborts it): the others are
+    # applied again, each in its own transaction, and only the victim's attempt is counted.
+    batch = [user_event(service, key) for key in ("d-good-a", "dberror-b", "d-good-c")]
+    consumer = Consumer()
+    queue_up(broker, consumer, batch)
+    process_as_one_batch(broker, consumer, len(batch))
+    assert (notes("d-good-a"), notes("d-good-c")) == (1, 1)
+    assert CALLS["dberror-b"] == 1 and consumer.handled == 2 and consumer.parked == 0
+    with running(Consumer()) as later:
+        wait_until(lambda: later.parked == 1, timeout=30)
+    assert later.handled == 0 and CALLS["dberror-b"] == settings.SHOPKIT_CONSUMER["MAX_ATTEMPTS"]
+    assert (notes("d-good-a"), notes("d-good-c")) == (1, 1)
+
+
+def test_a_database_outage_mid_batch_gives_the_whole_batch_back_uncounted(service, broker):
+    from shopkit.messaging.consumer import DatabaseAway
+
+    batch = [user_event(service, key) for key in ("o-good-a", "dbdown-b", "o-good-c")]
+    consumer = Consumer()
+    queue_up(broker, consumer, batch)
+    try:
+        with pytest.raises(DatabaseAway):
+            process_as_one_batch(broker, consumer, len(batch))
+        assert consumer.handled == 0 and consumer.parked == 0
+    finally:
+        bring_database_back()
+    assert (notes("o-good-a"), notes("dbdown-b"), notes("o-good-c")) == (0, 0, 0)  # nothing committed
+    with running(RecordingConsumer()) as later:
+        wait_until(lambda: later.handled == 3, timeout=30)
+    assert (notes("o-good-a"), notes("dbdown-b"), notes("o-good-c")) == (1, 1, 1)
+    assert CALLS["dbdown-b"] == 2 and later.parked == 0
+    assert [h for h in later.deliveries if ATTEMPT_HEADER in h or "x-death" in h] == []  # never counted
+
+
+def test_two_transactions_recording_one_event_in_the_inbox_apply_it_once(service):
+    """Two replicas got the same event: the second insert waits for the first transaction, then finds the row
+    (or inserts it when the first rolled back)."""
+    import threading
+
+    from django.db import connections
+
+    from shopkit.messaging.consumer import record_in_inbox
+
+    event = user_event(service, "race")
+    for first_commits in (False, True):
+        results = {}
+        inserted, release = threading.Event(), threading.Event()
+
+        def first():
+            try:
+                with transaction.atomic():
+                    results["first"] = record_in_inbox(event, "racer")
+                    inserted.set()
+                    release.wait(10)
+                    if not first_commits:
+                        raise RuntimeError("the first replica's handler failed")
+            except RuntimeError:
+                pass
+            finally:
+                connections.close_all()
+
+        def second():
+            try:
+                inserted.wait(10)
+                with transaction.atomic():
+                    results["second"] = record_in_inbox(event, "racer")
+            finally:
+                connections.close_all()
+
+        threads = [threading.Thread(target=first), threading.Thread(target=second)]
+        for thread in threads:
+            thread.start()
+        inserted.wait(10)
+        threads[1].join(0.5)  # the second is waiting on the first's row (or, on SQLite, for the write lock)
+        assert threads[1].is_alive()
+        release.set()
+        for thread in threads:
+            thread.join(30)
+        assert results == {"first": True, "second": not first_commits}
+        if not first_commits:
+            InboxRecord.objects.filter(event_id=event.id).delete()  # the second's row: a clean start for the next
+    assert InboxRecord.objects.filter(event_id=event.id, handler="racer").count() == 1
+
+
+def test_a_transaction_rings_the_doorbell_once_for_all_its_events():
+    import socket as socket_module
+
+    from shopkit.messaging.outbox import doorbell_dir
+
+    path = doorbell_dir() / "relay-test-count.sock"
+    path.unlink(missing_ok=True)
+    with socket_module.socket(socket_module.AF_UNIX, socket_module.SOCK_DGRAM) as bell:
+        bell.bind(str(path))
+        bell.setblocking(False)
+
+        def rings() -> int:
+            count = 0
+            try:
+                while bell.recv(64):
+                    count += 1
+            except BlockingIOError:
+                return count
+
+        try:
+            with transaction.atomic():
+                for i in range(5):
+                    emit(events.STOCK_RELEASED, {"order_id": f"o{i}"})
+            assert rings() == 1
+            with transaction.atomic():
+                with pytest.raises(ZeroDivisionError):
+                    with transaction.atomic():  # a savepoint: its ring goes with it …
+                        emit(events.STOCK_RELEASED, {"order_id": "gone"})
+                        1 / 0
+                emit(events.STOCK_RELEASED, {"order_id": "kept"})  # … so this event rings again
+            assert rings() == 1
+            with pytest.raises(ZeroDivisionError):
+                with transaction.atomic():
+                    emit(events.STOCK_RELEASED, {"order_id": "rolled-back"})
+                    1 / 0
+            assert rings() == 0
+        finally:
+            path.unlink(missing_ok=True)

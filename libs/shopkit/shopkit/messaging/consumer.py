@@ -1,4 +1,4 @@
-"""The consumer runner: declares a service's topology and applies each event once, in its own transaction.
+"""The consumer runner: declares a service's topology and applies each event once, with its inbox record.
 
 Topology of service ``svc`` (all durable):
   ``shop.events`` (topic) ─ bindings from the handler table ─► ``svc.events`` (quorum queue)
@@ -6,8 +6,12 @@ Topology of service ``svc`` (all durable):
   ``svc.events.dead``: a message that failed MAX_ATTEMPTS times, or can never succeed, is parked here with
   its error, until ``manage.py parked_replay`` puts it back.
 
-Each message is handled in one database transaction together with its inbox record and acked after commit,
-so a redelivered event has no second effect. On SIGTERM the message in hand is finished, then it exits.
+The deliveries at hand (up to BATCH_SIZE; a batch is never waited for) are applied in delivery order in one
+database transaction, each with its inbox record, and acked after the commit, so a redelivered event has no
+second effect and one hop to the database thread and one commit serve the whole batch. When one of them fails,
+that transaction rolls back and the batch is applied again one transaction per event, except the one that
+failed: it alone is retried or parked, with its own attempt count (see ``apply_batch``). On SIGTERM the batch
+in hand is finished and acked, then it exits.
 
 A database error is the event's failure (counted, retried, parked) unless the database does not answer a new
 connection: then it is an outage, and the consumer gives back every message it holds, uncounted, and takes
@@ -17,10 +21,13 @@ import asyncio
 import concurrent.futures
 import threading
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import aio_pika
-from django.db import IntegrityError, close_old_connections, connections, transaction
+from django.db import close_old_connections, connection, connections, transaction
+from django.utils import timezone as django_timezone
 
 from shopkit import metrics
 from shopkit.context import correlated
@@ -38,6 +45,7 @@ BROKER_ERRORS = (aio_pika.exceptions.AMQPError, aio_pika.exceptions.ChannelInval
                  OSError, asyncio.TimeoutError)
 ATTEMPT_HEADER = "x-shop-attempt"
 DATABASE_WAIT_MAX = 5.0  # seconds between two looks at a database that is away
+INBOX_ID_MAX_LENGTH = InboxRecord._meta.get_field("event_id").max_length
 
 
 class DatabaseAway(Exception):
@@ -51,28 +59,117 @@ def apply_event(event: Event, handler: Handler) -> bool:
     Whatever the handler raises propagates, and the transaction — inbox record included — rolls back: an
     EventRefused (it can never succeed) is parked at once by the consumer, anything else is retried.
     """
-    name = handler.name  # declared in the handler table: a rename of the function changes nothing here
-    with correlated(event.correlationid or None), transaction.atomic():
-        if InboxRecord.objects.filter(event_id=event.id, handler=name).exists():
+    with transaction.atomic():
+        return _apply(event, handler)
+
+
+def _apply(event: Event, handler: Handler) -> bool:
+    # Inside the caller's transaction: the inbox row and the handler's effect commit or roll back together.
+    with correlated(event.correlationid or None):
+        if not record_in_inbox(event, handler.name):  # declared name: a rename of the function changes nothing
             return False
-        try:
-            with transaction.atomic():
-                InboxRecord.objects.create(event_id=event.id, handler=name, event_type=event.type)
-        except IntegrityError:
-            return False  # a concurrent delivery of the same event got there first
         handler(event)
         return True
+
+
+def record_in_inbox(event: Event, name: str) -> bool:
+    """Write the inbox row of (``event``, handler ``name``) in one statement; False when it is there already.
+
+    A concurrent transaction inserting the same row makes this one wait on the unique key until it ends: if
+    it commits, this insert does nothing (False, no second effect); if it rolls back, this one inserts.
+    """
+    if connection.vendor == "mysql" and len(event.id) > INBOX_ID_MAX_LENGTH:
+        # INSERT IGNORE would store it truncated (a warning, not an error) and confuse two long ids
+        raise EventRefused(f"event id longer than the inbox's {INBOX_ID_MAX_LENGTH} characters")
+    with connection.cursor() as cursor:
+        cursor.execute(_inbox_insert_sql(connection.vendor), [
+            event.id, name, event.type, connection.ops.adapt_datetimefield_value(django_timezone.now())])
+        return cursor.rowcount == 1
+
+
+def _inbox_insert_sql(vendor: str) -> str:
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(InboxRecord._meta.get_field(name).column)
+                        for name in ("event_id", "handler", "event_type", "processed_at"))
+    table = quote(InboxRecord._meta.db_table)
+    if vendor == "mysql":  # MySQL/MariaDB have no ON CONFLICT; IGNORE also covers only the unique key here
+        return f"INSERT IGNORE INTO {table} ({columns}) VALUES (%s, %s, %s, %s)"
+    return f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING"
+
+
+@dataclass(frozen=True)
+class Applied:
+    """One event of a batch, applied now (``ran``) or found in the inbox; ``seconds``: its handling, with its
+    share of the batch's commit."""
+
+    ran: bool
+    seconds: float
+
+
+GIVEN_BACK = object()  # the outcome of an event not tried because the database went away: it goes back, uncounted
+
+
+def apply_batch(items: Sequence[tuple[Event, Handler]]) -> list:
+    """Apply ``items`` in order, each once with its inbox record, in one transaction when all succeed.
+
+    Returns one outcome per item: Applied, the exception it raised (to retry or park it), or GIVEN_BACK.
+    When one raises, the whole transaction rolls back — whatever the error did to it (a MySQL deadlock ends the
+    transaction, a PostgreSQL error aborts it) — and every other item is applied again in a transaction of its
+    own, while the failed one keeps its exception without running again: it is retried or parked alone, with
+    one attempt counted, and no other item's effect is lost or doubled. Raises DatabaseAway when the failure
+    was the database going away before anything committed.
+    """
+    results: list = []
+    failed_at = None  # index of the item that raised; None: the transaction itself (begin or commit) failed
+    started = time.perf_counter()
+    try:
+        with transaction.atomic():
+            for index, (event, handler) in enumerate(items):
+                failed_at = index
+                began = time.perf_counter()
+                ran = _apply(event, handler)
+                results.append((ran, time.perf_counter() - began))
+            failed_at = None
+            committing = time.perf_counter()
+    except Exception as exc:  # noqa: BLE001 - sorted out below: the event's failure, or the database's
+        if _database_went_away(exc):
+            raise DatabaseAway(f"batch of {len(items)}: {exc!r}") from exc
+        return _apply_one_by_one(items, failed_at, exc)
+    commit_share = (time.perf_counter() - committing) / len(items)
+    return [Applied(ran, seconds + commit_share) for ran, seconds in results]
+
+
+def _apply_one_by_one(items: Sequence[tuple[Event, Handler]], failed_at: int | None, failure: Exception) -> list:
+    outcomes: list = []
+    for index, (event, handler) in enumerate(items):
+        if index == failed_at:
+            outcomes.append(failure)  # it ran once in this delivery already: its attempt is counted, not repeated
+            continue
+        began = time.perf_counter()
+        try:
+            outcomes.append(Applied(apply_event(event, handler), time.perf_counter() - began))
+        except Exception as exc:  # noqa: BLE001 - this event's failure, retried or parked by the consumer
+            if _database_went_away(exc):
+                return outcomes + [GIVEN_BACK] * (len(items) - index)
+            outcomes.append(exc)
+    return outcomes
+
+
+def _database_went_away(exc: Exception) -> bool:
+    # Runs on the consumer's database thread: database_answers replaces this thread's connection.
+    return isinstance(exc, DATABASE_UNAVAILABLE) and not database_answers(InboxRecord)
 
 
 class Consumer:
     def __init__(self, *, service: str | None = None, handlers: dict[str, Handler] | None = None,
                  url: str | None = None, prefetch: int | None = None, max_attempts: int | None = None,
-                 retry_base_ms: int | None = None):
+                 retry_base_ms: int | None = None, batch_size: int | None = None):
         conf = consumer_settings()
         self.service = service or service_name()
         self.handlers = checked_handlers(handlers) if handlers is not None else load_handlers()
         self.url = url or rabbitmq_url()
         self.prefetch = prefetch or conf["PREFETCH"]
+        self.batch_size = batch_size or conf["BATCH_SIZE"]
         self.max_attempts = max_attempts or conf["MAX_ATTEMPTS"]
         self.retry_base_ms = retry_base_ms or conf["RETRY_BASE_MS"]
         self.names = QueueNames(self.service)
@@ -147,78 +244,94 @@ class Consumer:
             self._db.shutdown(wait=True)
 
     async def _consume(self, queue, channel, stop: asyncio.Event, lost) -> None:
-        async with queue.iterator() as messages:
-            self.ready.set()
-            stopper = asyncio.ensure_future(stop.wait())
-            lost = asyncio.ensure_future(lost)
-            try:
-                while True:
-                    getter = asyncio.ensure_future(messages.__anext__())
-                    await asyncio.wait({getter, stopper, lost}, return_when=asyncio.FIRST_COMPLETED)
-                    if not getter.done():
-                        getter.cancel()
-                        if lost.done():
-                            # the iterator would wait forever on a dead connection: reconnect instead
-                            raise ConnectionError("broker connection closed")
-                        return  # stop requested while idle; unacked prefetched messages return to the queue
-                    try:
-                        message = getter.result()
-                    except StopAsyncIteration:
-                        raise ConnectionError("the queue iterator ended: channel closed") from None
-                    # the message in hand is finished even when a stop arrived meanwhile
-                    await self.process(message, channel)
-                    if stop.is_set():
-                        return
-            finally:
-                stopper.cancel()
-                lost.cancel()
+        deliveries: asyncio.Queue = asyncio.Queue()  # in delivery order: the broker's callback tasks run FIFO
+        await queue.consume(deliveries.put)
+        self.ready.set()
+        stopper = asyncio.ensure_future(stop.wait())
+        lost = asyncio.ensure_future(lost)
+        try:
+            while True:
+                getter = asyncio.ensure_future(deliveries.get())
+                await asyncio.wait({getter, stopper, lost}, return_when=asyncio.FIRST_COMPLETED)
+                if not getter.done():
+                    getter.cancel()
+                    if lost.done():
+                        raise ConnectionError("broker connection closed")
+                    return  # stop requested while idle; unacked prefetched messages return to the queue
+                batch = [getter.result()]
+                while len(batch) < self.batch_size and not deliveries.empty():
+                    batch.append(deliveries.get_nowait())  # what is at hand now: a batch is never waited for
+                # the batch in hand is finished even when a stop arrived meanwhile
+                await self.process_batch(batch, channel)
+                if stop.is_set():
+                    return
+        finally:
+            stopper.cancel()
+            lost.cancel()
 
     async def process(self, message: aio_pika.abc.AbstractIncomingMessage, channel) -> None:
-        attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 1))
-        try:
-            event = parse_event(message.body)
-        except InvalidEvent as exc:
-            # A malformed message will never succeed: park it at once, with the reason.
-            await self._park(message, channel, f"invalid event: {exc}", attempt)
+        """Handle one delivery (a batch of one)."""
+        await self.process_batch([message], channel)
+
+    async def process_batch(self, messages: list[aio_pika.abc.AbstractIncomingMessage], channel) -> None:
+        """Apply ``messages`` (in delivery order) in one hop to the database thread, then ack them after commit.
+
+        A message that can never apply (invalid, forged, no handler) is parked first; the others are applied by
+        ``apply_batch``, and each that failed is retried or parked alone before the rest are acked together.
+        """
+        work = []  # (message, event, handler, attempt)
+        for message in messages:
+            attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 1))
+            try:
+                event = parse_event(message.body)
+            except InvalidEvent as exc:
+                # A malformed message will never succeed: park it at once, with the reason.
+                await self._park(message, channel, f"invalid event: {exc}", attempt)
+                continue
+            if event.source != owner_source(event.type):  # not from the type's owner: forged or misrouted
+                await self._park(message, channel, f"{event.type} comes from {owner_source(event.type)}, "
+                                                   f"not {event.source}", attempt)
+                continue
+            handler = self.handlers.get(event.type)
+            if handler is None:
+                await self._park(message, channel, f"no handler for {event.type}", attempt)
+                continue
+            work.append((message, event, handler, attempt))
+        if not work:
             return
-        if event.source != owner_source(event.type):  # not from the type's owner: forged or misrouted, park it
-            await self._park(message, channel, f"{event.type} comes from {owner_source(event.type)}, "
-                                               f"not {event.source}", attempt)
-            return
-        handler = self.handlers.get(event.type)
-        if handler is None:
-            await self._park(message, channel, f"no handler for {event.type}", attempt)
-            return
-        loop = asyncio.get_running_loop()
-        started = time.perf_counter()
-        try:
-            applied = await loop.run_in_executor(self._db, self._apply_in_thread, event, handler)
-        except EventRefused as exc:
-            # The handler says no retry can help: park it now, with its reason, for a person to look at.
-            await self._park(message, channel, f"refused: {exc}", attempt)
-            return
-        except Exception as exc:  # noqa: BLE001 - any other failure may pass: retried, then parked, logged
-            if isinstance(exc, DATABASE_UNAVAILABLE) and not await self._database_answers():
-                # An outage is no fault of the event: raised out of the consuming loop, which gives back this
-                # message and the prefetched ones uncounted, and waits for the database before taking more.
-                raise DatabaseAway(f"{event.type} {event.id}: {exc!r}") from exc
-            # Anything else — a deadlock victim or a lock timeout of a database that answers included — counts.
-            log.warning("handler failed", event_type=event.type, event_id=event.id, attempt=attempt,
-                        error=repr(exc), correlation_id=event.correlationid)
-            if attempt >= self.max_attempts:
-                await self._park(message, channel, repr(exc), attempt)
+        # An outage (DatabaseAway) is no fault of the events: raised out of the consuming loop, which gives back
+        # this batch and the prefetched messages uncounted, and waits for the database before taking more.
+        outcomes = await asyncio.get_running_loop().run_in_executor(
+            self._db, self._apply_in_thread, [(event, handler) for _, event, handler, _ in work])
+        settled = []  # (message, event, Applied): acked together below
+        for (message, event, _, attempt), outcome in zip(work, outcomes):
+            if outcome is GIVEN_BACK:
+                continue
+            if isinstance(outcome, Applied):
+                settled.append((message, event, outcome))
+            elif isinstance(outcome, EventRefused):
+                # The handler says no retry can help: park it now, with its reason, for a person to look at.
+                await self._park(message, channel, f"refused: {outcome}", attempt)
             else:
-                await self._retry(message, channel, attempt)
-                metrics.EVENTS_RETRIED.labels(event.type).inc()
-            return
-        await message.ack()
-        metrics.HANDLER_LATENCY.labels(event.type).observe(time.perf_counter() - started)
-        metrics.EVENTS_HANDLED.labels(event.type).inc()
-        if not applied:
-            metrics.INBOX_DUPLICATES.labels(event.type).inc()
-        self.handled += 1
-        log.info("event handled" if applied else "event already handled", event_type=event.type,
-                 event_id=event.id, correlation_id=event.correlationid)
+                # Anything else — a deadlock victim or a lock timeout of a database that answers included — counts.
+                log.warning("handler failed", event_type=event.type, event_id=event.id, attempt=attempt,
+                            error=repr(outcome), correlation_id=event.correlationid)
+                if attempt >= self.max_attempts:
+                    await self._park(message, channel, repr(outcome), attempt)
+                else:
+                    await self._retry(message, channel, attempt)
+                    metrics.EVENTS_RETRIED.labels(event.type).inc()
+        await _ack_all([message for message, _, _ in settled], given_back=GIVEN_BACK in outcomes)
+        for _, event, applied in settled:
+            metrics.HANDLER_LATENCY.labels(event.type).observe(applied.seconds)
+            metrics.EVENTS_HANDLED.labels(event.type).inc()
+            if not applied.ran:
+                metrics.INBOX_DUPLICATES.labels(event.type).inc()
+            self.handled += 1
+            log.info("event handled" if applied.ran else "event already handled", event_type=event.type,
+                     event_id=event.id, correlation_id=event.correlationid)
+        if GIVEN_BACK in outcomes:
+            raise DatabaseAway(f"the database went away after {len(settled)} of a batch of {len(work)}")
 
     async def _database_answers(self) -> bool:
         return await asyncio.get_running_loop().run_in_executor(self._db, database_answers, InboxRecord)
@@ -235,10 +348,10 @@ class Consumer:
             pause = min(pause * 2, DATABASE_WAIT_MAX)
         return True
 
-    def _apply_in_thread(self, event: Event, handler: Handler) -> bool:
+    def _apply_in_thread(self, items: list[tuple[Event, Handler]]) -> list:
         close_old_connections()
         try:
-            return apply_event(event, handler)
+            return apply_batch(items)
         finally:
             close_old_connections()
 
@@ -263,6 +376,19 @@ class Consumer:
         await message.ack()
         self.parked += 1
         metrics.EVENTS_PARKED.labels(message.type or "<invalid>").inc()
+
+
+async def _ack_all(messages: list, *, given_back: bool) -> None:
+    """Ack ``messages``, which are in delivery order on one channel: with one ``multiple`` ack of the last when
+    nothing before it may stay unacked (every earlier delivery is acked, parked or in this list)."""
+    pending = [message for message in messages if not message.processed]
+    if not pending:
+        return
+    if given_back:  # deliveries after the database went away go back: ack exactly these, one by one
+        for message in pending:
+            await message.ack()
+        return
+    await pending[-1].ack(multiple=True)
 
 
 def _copy(message, headers: dict) -> aio_pika.Message:
