@@ -126,9 +126,9 @@ def bench_bare_client(url: str, count: int) -> dict:
 
 def bench_consumer(url: str, count: int, batch_size: int) -> dict:
     import aio_pika
-    from django.db import transaction
 
     from shopkit import events
+    from shopkit.envelope import build_event
     from shopkit.messaging.consumer import Consumer
     from shopkit.messaging.handling import Handler
     from shopkit.messaging.outbox import emit
@@ -148,9 +148,8 @@ def bench_consumer(url: str, count: int, batch_size: int) -> dict:
 
     consumer = Consumer(service=f"benchc{uuid.uuid4().hex[:6]}", url=url, batch_size=batch_size,
                         handlers={events.USER_REGISTERED: Handler("bench_note", note_and_emit)})
-    with transaction.atomic():
-        emit(events.USER_REGISTERED, {"user_id": "template", "email": "t@example.com", "name": "Bench"})
-    template = json.loads(_last_outbox_body())
+    template = json.loads(build_event(events.USER_REGISTERED, {"user_id": "t", "email": "t@example.com", "name": "B"},
+                                      source="/shop/identity").to_json())
 
     async def fill():
         connection = await aio_pika.connect(url)
@@ -173,12 +172,6 @@ def bench_consumer(url: str, count: int, batch_size: int) -> dict:
         elapsed = time.perf_counter() - started
     return {"batch_size": batch_size, "events": handled[0], "seconds": round(elapsed, 3),
             "events_per_second": round(handled[0] / elapsed)}
-
-
-def _last_outbox_body() -> str:
-    from shopkit.messaging.models import OutboxMessage
-
-    return OutboxMessage.objects.order_by("-id").values_list("body", flat=True)[0]
 
 
 def bench_bare_consumer(url: str, count: int) -> dict:

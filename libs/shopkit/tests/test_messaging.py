@@ -599,3 +599,25 @@ def test_a_transaction_rings_the_doorbell_once_for_all_its_events():
             assert rings() == 0
         finally:
             path.unlink(missing_ok=True)
+
+
+def test_stop_finishes_and_acks_the_batch_in_hand(service, broker):
+    SLOW_STARTED.clear()
+    slow = build_event(events.USER_REGISTERED, {"user_id": "s-slow", "email": "s@example.com", "name": "slow"},
+                       source=f"/shop/{service}")
+    keys = ["s-1", "s-2", "s-3"]
+    queue_up(broker, Consumer(), [slow] + [user_event(service, key) for key in keys])
+    first_run = running(Consumer())
+    first = first_run.__enter__()
+    assert SLOW_STARTED.wait(15)
+    first_run.__exit__(None, None, None)  # asks it to stop while the batch's first handler sleeps
+    applied = Note.objects.filter(key__in=["s-slow"] + keys).count()
+    assert applied >= 1 and first.handled == applied  # every effect it committed, it also acked
+    with running(Consumer()) as second:
+        wait_until(lambda: Note.objects.filter(key__in=["s-slow"] + keys).count() == 4)
+
+    async def waiting(channel):
+        queue = await channel.declare_queue(second.names.main, passive=True)
+        return queue.declaration_result.message_count
+    # nothing the first acked came again, and nothing is left over (what the second held went back on its stop)
+    assert second.handled == 4 - applied and broker_call(broker, waiting) == 0
