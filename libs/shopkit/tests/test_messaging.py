@@ -621,3 +621,35 @@ def test_stop_finishes_and_acks_the_batch_in_hand(service, broker):
         return queue.declaration_result.message_count
     # nothing the first acked came again, and nothing is left over (what the second held went back on its stop)
     assert second.handled == 4 - applied and broker_call(broker, waiting) == 0
+
+
+def test_a_relay_on_sqlite_publishes_on_while_another_writer_holds_the_lock_and_marks_later(service, broker):
+    """Marking rows sent needs SQLite's one write lock: while a web process or consumer holds it, the relay must
+    not stop publishing (it used to wait up to the busy timeout before its next batch)."""
+    import sqlite3
+
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("server databases mark a batch in the transaction that holds the relay's lease")
+    keys = [f"locked-{i}" for i in range(6)]
+    for key in keys:
+        register(key)
+    writer = sqlite3.connect(connection.settings_dict["NAME"], isolation_level=None)
+    try:
+        with running(Consumer()):  # declares the queue; its handlers would wait for the lock too
+            pass
+        with running(Relay(batch_size=2)) as relay:
+            writer.execute("BEGIN IMMEDIATE")  # another writer holds the lock from now on
+            # Three batches of two, published and confirmed; the lock is waited for only when nothing else is left.
+            wait_until(lambda: relay.published == len(keys), timeout=10)
+            assert OutboxMessage.objects.filter(sent_at__isnull=False).count() == 0
+            writer.execute("COMMIT")
+            wait_until(lambda: OutboxMessage.objects.filter(sent_at__isnull=True).count() == 0)
+        with running(Consumer()):
+            wait_until(lambda: Note.objects.filter(key__in=keys).count() == len(keys))
+    finally:
+        if writer.in_transaction:
+            writer.execute("COMMIT")
+        writer.close()
+    assert relay.published == len(keys)  # each published once
