@@ -6,11 +6,13 @@ Usage: .venv/bin/python bench/messaging/relay_bench.py [--events 5000] [--latenc
 Runs against the local RabbitMQ in a vhost of its own (created and removed here), and a fresh SQLite file
 (default) or the PostgreSQL/MySQL database named by --database-url (created if missing, dropped after).
 Consumer throughput: --consumer-events events wait in a queue; a consumer drains it, each event's handler writing
-one row and emitting one event (as the saga's handlers do), once per batch size given (1: one event per
-transaction and executor hop, as before batching). Reference in the same run: a bare aio-pika consumer acking
-the same number of messages, no database. Latency is measured one event at a time (every --latency-interval-ms), from the commit of the transaction that
-wrote it to the moment its handler runs in the consumer. Prints one JSON object of results. Baselines measured in the same run: a bare aio-pika client publishing
-the same messages with windowed confirms, and confirming each message before the next.
+one row and emitting one event (as the saga's handlers do) while a relay publishes those, once per batch size
+given (1: one event per transaction and executor hop, as before batching). Reference in the same run: a bare
+aio-pika consumer acking the same number of messages, no database.
+Latency is measured one event at a time (every --latency-interval-ms), from the commit of the transaction that
+wrote it to the moment its handler runs in the consumer. Prints one JSON object of results. Baselines measured
+in the same run: a bare aio-pika client publishing the same messages with windowed confirms, and confirming each
+message before the next.
 """
 import argparse
 import asyncio
