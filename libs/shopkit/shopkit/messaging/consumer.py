@@ -121,7 +121,6 @@ def apply_batch(items: Sequence[tuple[Event, Handler]]) -> list:
     """
     results: list = []
     failed_at = None  # index of the item that raised; None: the transaction itself (begin or commit) failed
-    started = time.perf_counter()
     try:
         with transaction.atomic():
             for index, (event, handler) in enumerate(items):
@@ -249,14 +248,16 @@ class Consumer:
         self.ready.set()
         stopper = asyncio.ensure_future(stop.wait())
         lost = asyncio.ensure_future(lost)
+        channel_closed = asyncio.ensure_future(channel.closed())  # e.g. closed by the broker over a channel error
         try:
             while True:
                 getter = asyncio.ensure_future(deliveries.get())
-                await asyncio.wait({getter, stopper, lost}, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait({getter, stopper, lost, channel_closed}, return_when=asyncio.FIRST_COMPLETED)
                 if not getter.done():
                     getter.cancel()
-                    if lost.done():
-                        raise ConnectionError("broker connection closed")
+                    if lost.done() or channel_closed.done():
+                        # nothing more would arrive on a dead connection or channel: reconnect instead
+                        raise ConnectionError("broker connection or channel closed")
                     return  # stop requested while idle; unacked prefetched messages return to the queue
                 batch = [getter.result()]
                 while len(batch) < self.batch_size and not deliveries.empty():
@@ -268,6 +269,7 @@ class Consumer:
         finally:
             stopper.cancel()
             lost.cancel()
+            channel_closed.cancel()
 
     async def process(self, message: aio_pika.abc.AbstractIncomingMessage, channel) -> None:
         """Handle one delivery (a batch of one)."""
