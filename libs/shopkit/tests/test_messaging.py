@@ -653,3 +653,20 @@ def test_a_relay_on_sqlite_publishes_on_while_another_writer_holds_the_lock_and_
             writer.execute("COMMIT")
         writer.close()
     assert relay.published == len(keys)  # each published once
+
+
+class ChannelKeepingConsumer(Consumer):
+    """A consumer that lets the test reach the channel it consumes on."""
+
+    async def _consume(self, queue, channel, stop, lost):
+        self.channel, self.loop = channel, asyncio.get_running_loop()
+        await super()._consume(queue, channel, stop, lost)
+
+
+def test_a_channel_closed_under_the_consumer_makes_it_reconnect(service, broker):
+    # A channel the broker closes (a channel error) leaves the connection open: waiting on, the consumer would
+    # never get another delivery.
+    with running(ChannelKeepingConsumer()) as consumer, running(Relay()):
+        asyncio.run_coroutine_threadsafe(consumer.channel.close(), consumer.loop).result(10)
+        register("after-channel-closed")
+        wait_until(lambda: notes("after-channel-closed") == 1, timeout=30)
