@@ -185,7 +185,8 @@ class Relay:
             "id").only("id", "event_id", "event_type", "body")[: self.batch_size]
 
     def mark_unmarked(self) -> None:
-        """SQLite: mark every published row not marked yet, waiting for the write lock as long as it takes."""
+        """SQLite: mark every published row not marked yet, waiting for the write lock (up to the busy timeout;
+        after that the rows stay remembered and the loop tries again once the database answers)."""
         with transaction.atomic():
             self.mark_sent(self._unmarked)
         self._unmarked = []
