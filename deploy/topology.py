@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import random
 import re
 import secrets
+import socket
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +26,9 @@ PROBES = ("http", "log")
 NEEDS = ("database", "broker", "smtp")
 DATABASE_KINDS = ("postgres", "mariadb")
 EVENTS_EXCHANGE = "shop.events"  # the one topic exchange (shopkit.messaging.config.EXCHANGE); routing key = type
+# A private shop (tests, benches) moves the ports that have their own settings next to its base too: setting → offset
+PRIVATE_SHOP_PORT_OFFSETS = {"SHOP_SMTP_PORT": 25, "SHOP_MAILBOX_PORT": 26, "SHOP_HTTPS_PORT": 43,
+                             "SHOP_HTTP_PORT": 80}
 
 
 class TopologyError(ValueError):
@@ -153,6 +158,38 @@ class Topology:
         found += [self.monitoring[k] for k in ("local_prometheus_offset", "local_nginx_status_offset",
                                                "local_nginx_exporter_offset") if k in self.monitoring]
         return found
+
+    def private_shop_ports_free(self, base: int) -> bool:
+        """Whether every port a private shop on ``base`` takes is free on 127.0.0.1 now: those of
+        `local_port_offsets()` and of PRIVATE_SHOP_PORT_OFFSETS (see `private_shop_ports`)."""
+        offsets = (*self.local_port_offsets(), *PRIVATE_SHOP_PORT_OFFSETS.values())
+        return all(port_free(base + offset) for offset in offsets)
+
+    def free_port_base(self, low: int = 20000, high: int = 60000, tries: int = 200) -> int:
+        """A SHOP_PORT_BASE for a private shop (tests, benches) whose every port is free now; raises RuntimeError
+        when ``tries`` random bases all collide."""
+        for _ in range(tries):
+            base = random.randrange(low, high, 100)
+            if self.private_shop_ports_free(base):
+                return base
+        raise RuntimeError(f"no base in {low}..{high} with every port of a private shop free")
+
+
+def private_shop_ports(base: int) -> dict[str, str]:
+    """The port settings of a private shop on ``base`` (from `Topology.free_port_base`), as environment variables."""
+    return {"SHOP_PORT_BASE": str(base), **{name: str(base + offset)
+                                            for name, offset in PRIVATE_SHOP_PORT_OFFSETS.items()}}
+
+
+def port_free(port: int) -> bool:
+    """Whether nothing listens on (or holds) ``port`` of 127.0.0.1 now."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def broker_definitions(shop: Topology, vhost: str, accounts: dict[str, tuple[str, str]]) -> dict:

@@ -3,6 +3,7 @@ process (checked by promtool), the programs for Prometheus and the gateway's exp
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 
 import topology
@@ -108,3 +109,18 @@ def test_the_topology_refuses_two_processes_on_one_local_port():
         path.write_text(text)
         with pytest.raises(topology.TopologyError, match="share a local port"):
             topology.load(path)
+
+
+def test_a_private_shops_port_base_has_every_worker_and_monitoring_port_free():
+    # the one picker tests and benches share: a base is refused when any port the shop would take is held
+    shop = topology.load()
+    base = shop.free_port_base()
+    assert shop.private_shop_ports_free(base)
+    ports = topology.private_shop_ports(base)
+    assert ports["SHOP_PORT_BASE"] == str(base) and int(ports["SHOP_HTTP_PORT"]) > base
+    for offset in (max(shop.local_port_offsets()), shop.monitoring["local_nginx_exporter_offset"],
+                   int(ports["SHOP_SMTP_PORT"]) - base):
+        with socket.socket() as held:
+            held.bind(("127.0.0.1", base + offset))
+            held.listen()
+            assert not shop.private_shop_ports_free(base), offset
