@@ -62,19 +62,17 @@ def scrape_config(shop: topology.Topology, *, shop_targets: list[dict], rabbitmq
 
 
 def local_shop_targets(cfg: Config) -> list[dict]:
-    """One static config per process `make up` runs: web instances on their ports, workers on their health ports."""
+    """One static config per process `make up` runs: web instances on their ports, each service's one worker (kind
+    "worker": its consumer, relay and sender loops) on its health port."""
     targets = []
     for service in cfg.services:
-        for process in service.processes:
-            if process.kind.name == "web":
-                ports = cfg.web_ports(service)
-                names = [f"{process.name}-{i}" for i in range(1, len(ports) + 1)]
-            else:
-                ports = [service.local_worker_port(process.kind, cfg.port_base)]
-                names = [process.name]
-            for port, name in zip(ports, names):
-                targets.append({"targets": [f"127.0.0.1:{port}"],
-                                "labels": {"service": service.name, "kind": process.kind.name, "process": name}})
+        found = [(f"{service.name}-web-{i}", "web", port) for i, port in enumerate(cfg.web_ports(service), start=1)]
+        worker = cfg.shop.local_worker(service)
+        if worker is not None:
+            found.append((worker.name, "worker", worker.port(cfg.port_base)))
+        for name, kind, port in found:
+            targets.append({"targets": [f"127.0.0.1:{port}"],
+                            "labels": {"service": service.name, "kind": kind, "process": name}})
     return targets
 
 

@@ -106,7 +106,7 @@ def test_a_start_after_the_launcher_was_killed_stops_what_it_left_and_runs(shop)
 def test_down_stops_a_running_shop_from_another_terminal(shop):
     launcher = shop.start()
     records = processes.live_records(shop.data_dir / "run" / "pids")
-    assert {"launcher", "supervisord", "gateway", "identity-web-1", "order-consumer"} <= set(records)
+    assert {"launcher", "supervisord", "gateway", "identity-web-1", "order-worker"} <= set(records)
 
     down = subprocess.run(["make", "--no-print-directory", "down"], env=shop.env, cwd=REPO, text=True,
                           capture_output=True, timeout=120)
