@@ -97,7 +97,7 @@ class Shop:
 
     @property
     def log(self) -> Path:
-        return self.data_dir.parent / f"{self.data_dir.name}-launcher-{self.starts}.log"
+        return self.data_dir / f"launcher-{self.starts}.log"
 
     def start(self, timeout: float = 300) -> float:
         """Launch and wait until the launcher reports the shop ready; returns the seconds it took."""
@@ -151,8 +151,8 @@ class Shop:
         tree = children_of()
         records = self.programs()
         owner: dict[int, str] = {}
-        # programs first: their trees are below supervisord's, which must not claim them
-        for name, pid in sorted(records.items(), key=lambda item: item[0] in OUTSIDE):
+        # programs first (their trees are below supervisord's), then supervisord (below the launcher's)
+        for name, pid in sorted(records.items(), key=lambda item: (item[0] in OUTSIDE, item[0] == "launcher")):
             for member in descendants(pid, tree):
                 owner.setdefault(member, name)
         if self.launcher is not None:  # whatever else runs below the launcher (nothing, normally)

@@ -91,7 +91,6 @@ def main(argv: list[str] | None = None) -> int:
             broker = pool.submit(prepare_broker, cfg, progress)
             prepare_databases(cfg, progress)
             broker.result()
-        declare_topology(cfg, progress)
         return Launcher(cfg, table, progress).run()
     except SetupError as exc:
         print(f"\n✗ {exc}", file=sys.stderr, flush=True)
@@ -105,11 +104,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def prepare_broker(cfg: Config, progress: Progress) -> None:
-    """The broker running with its vhost, its plugins, then the services' users. The plugins come before the users:
-    the management API is how the users get in where rabbitmqctl cannot be used, and a fresh node has no plugin."""
+    """The broker running with its vhost, its plugins, the services' users, then the consumers' queues (which need
+    only the broker: declared while the databases migrate). The plugins come before the users: the management API
+    is how the users get in where rabbitmqctl cannot be used, and a fresh node has no plugin."""
     ensure_rabbitmq(cfg, progress)
     enable_rabbitmq_plugins(cfg, progress)
     ensure_service_users(cfg, progress)
+    declare_topology(cfg, progress)
 
 
 def _forget_launcher(cfg: Config) -> None:

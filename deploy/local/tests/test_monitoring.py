@@ -45,8 +45,8 @@ def test_prometheus_scrapes_every_process_the_broker_and_the_gateway(monkeypatch
     shop_targets = {c["labels"]["process"]: c["targets"] for c in jobs["shop"]["static_configs"]}
     table = _by_name(programs(cfg))
     served = {name: p for name, p in table.items() if p.service}
-    # the topology as committed: 6 web masters and one worker per service; each a target on its own port
-    assert len(served) == sum(s.local_web_instances + 1 for s in cfg.shop.services) == 10
+    # the topology as committed: one web master and one worker per service; each a target on its own port
+    assert len(served) == sum(s.local_web_instances + 1 for s in cfg.shop.services) == 8
     for name, program in served.items():
         assert shop_targets[name] == [f"127.0.0.1:{program.ready_port}"], name
     assert set(shop_targets) == set(served)
@@ -98,8 +98,8 @@ def test_a_taken_metrics_port_is_named_before_starting(monkeypatch, tmp_path):
 
 
 def test_the_topology_refuses_two_processes_on_one_local_port():
-    # a worker offset of 9 puts product's and order's workers on their second web instances' ports (+12, +13)
-    text = topology.TOPOLOGY_FILE.read_text().replace("local_port_offset = 100", "local_port_offset = 9")
+    # a worker offset of 0 puts every service's worker on its web port
+    text = topology.TOPOLOGY_FILE.read_text().replace("local_port_offset = 100", "local_port_offset = 0")
     import tempfile
     from pathlib import Path
 
