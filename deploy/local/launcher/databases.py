@@ -77,20 +77,23 @@ def refuse_default_staff_password(cfg: Config) -> None:
 
 
 def prepare_databases(cfg: Config, progress: Progress) -> None:
+    """Migrate every service's database and then run that service's seeds, the services side by side: a service's
+    seeds start as soon as its own migrations are done, not when the slowest service's are."""
     if not cfg.services:
         progress.note("no services found under services/*/manage.py: only the gateway will run")
         return
-    with progress.step(f"Migrating the databases of {', '.join(s.name for s in cfg.services)}"):
-        with ThreadPoolExecutor(max_workers=len(cfg.services)) as pool:
-            for future in [pool.submit(manage, cfg, s.name, "migrate", "--noinput") for s in cfg.services]:
-                future.result()
     seeds = seed_commands(cfg)
-    if seeds:
-        with progress.step(f"Seeding: {'; '.join(seeds)}"):
-            with ThreadPoolExecutor(max_workers=len(seeds)) as pool:
-                outputs = [pool.submit(manage, cfg, seed.service, *seed.args, env=seed.env) for seed in seeds.values()]
-                for output in outputs:
-                    note = seed_note(output.result().stdout)
+
+    def prepare(service: str) -> list[str]:
+        manage(cfg, service, "migrate", "--noinput")
+        return [seed_note(manage(cfg, seed.service, *seed.args, env=seed.env).stdout)
+                for seed in seeds.values() if seed.service == service]
+
+    what = f"Migrating the databases of {', '.join(s.name for s in cfg.services)}"
+    with progress.step(what + (f", then seeding: {'; '.join(seeds)}" if seeds else "")):
+        with ThreadPoolExecutor(max_workers=len(cfg.services)) as pool:
+            for future in [pool.submit(prepare, s.name) for s in cfg.services]:
+                for note in future.result():
                     if note:
                         progress.note(note)
     refuse_default_staff_password(cfg)

@@ -108,13 +108,25 @@ def definitions(cfg: Config) -> dict:
 
 
 def ensure_service_users(cfg: Config, progress: Progress) -> None:
-    """Create (or bring back to their generated passwords and least privileges) the services' broker users: with
-    `rabbitmqctl import_definitions` on a local broker, else (or when the CLI fails) through the management API.
-    Raises SetupError quoting what each way said."""
+    """Create (or bring back to their generated passwords and least privileges) the services' broker users: through
+    the management API when it answers (an HTTP call, where rabbitmqctl starts an Erlang VM), else with
+    `rabbitmqctl import_definitions` on a local broker. Raises SetupError quoting what each way said."""
     url = urlsplit(cfg.rabbitmq_url)
     host = url.hostname or "127.0.0.1"
     document = definitions(cfg)
+    api = f"http://{host}:{cfg.shop.broker['management_port']}/api/definitions"
     with progress.step(f"Giving each service its own RabbitMQ user in vhost {_vhost(cfg)!r}"):
+        api_said = "it does not answer"
+        if port_open(host, cfg.shop.broker["management_port"], timeout=0.5):
+            auth = "Basic " + base64.b64encode(
+                f"{unquote(url.username or 'guest')}:{unquote(url.password or 'guest')}".encode()).decode()
+            request = urllib.request.Request(api, data=json.dumps(document).encode(), method="POST",
+                                             headers={"Authorization": auth, "Content-Type": "application/json"})
+            try:
+                urllib.request.urlopen(request, timeout=30).close()
+                return
+            except (urllib.error.URLError, OSError) as exc:
+                api_said = str(exc)
         ctl = _rabbitmqctl()
         cli_said = "rabbitmqctl is not installed here" if not ctl else "the broker is not on this machine"
         if ctl and _local(host):
@@ -127,16 +139,8 @@ def ensure_service_users(cfg: Config, progress: Progress) -> None:
                     time.sleep(2 * (attempt + 1))
             cli_said = (f"`rabbitmqctl import_definitions` exited with {done.returncode}: "
                         f"{(done.stderr or done.stdout).strip()[-400:]}")
-        api = f"http://{host}:{cfg.shop.broker['management_port']}/api/definitions"
-        auth = "Basic " + base64.b64encode(
-            f"{unquote(url.username or 'guest')}:{unquote(url.password or 'guest')}".encode()).decode()
-        request = urllib.request.Request(api, data=json.dumps(document).encode(), method="POST",
-                                         headers={"Authorization": auth, "Content-Type": "application/json"})
-        try:
-            urllib.request.urlopen(request, timeout=30).close()
-        except (urllib.error.URLError, OSError) as exc:
-            raise SetupError(f"cannot create the services' RabbitMQ users: {cli_said}; and the management API at "
-                             f"{api} said: {exc}") from None
+        raise SetupError(f"cannot create the services' RabbitMQ users: the management API at {api} said: "
+                         f"{api_said}; and {cli_said}")
 
 
 @contextlib.contextmanager
@@ -178,8 +182,23 @@ def management_url(cfg: Config) -> str | None:
 
 
 def ensure_vhost(host: str, vhost: str, user: str, password: str, management_port: int) -> None:
-    """Create ``vhost`` and give ``user`` full rights on it: with rabbitmqctl when the broker is local and we may
-    use it, else through the management API."""
+    """Create ``vhost`` and give ``user`` full rights on it: through the management API when it answers (an HTTP
+    call, where each rabbitmqctl call starts an Erlang VM: about a second of CPU), else with rabbitmqctl when the
+    broker is local and we may use it."""
+    api = f"http://{host}:{management_port}/api"
+    auth = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+    api_said = "it does not answer"
+    if port_open(host, management_port, timeout=0.5):
+        try:
+            for path, body in ((f"/vhosts/{quote(vhost, safe='')}", {}),
+                               (f"/permissions/{quote(vhost, safe='')}/{quote(user, safe='')}",
+                                {"configure": ".*", "write": ".*", "read": ".*"})):
+                request = urllib.request.Request(api + path, data=json.dumps(body).encode(), method="PUT",
+                                                 headers={"Authorization": auth, "Content-Type": "application/json"})
+                urllib.request.urlopen(request, timeout=10).close()
+            return
+        except (urllib.error.URLError, OSError) as exc:
+            api_said = str(exc)
     ctl = _rabbitmqctl()
     if ctl and _local(host):
         for attempt in range(3):  # the CLI fails now and then while the node is busy or restarting: try again
@@ -189,17 +208,7 @@ def ensure_vhost(host: str, vhost: str, user: str, password: str, management_por
                     what=f"rabbitmqctl set_permissions -p {vhost} {user}")
                 return
             time.sleep(2 * (attempt + 1))
-    api = f"http://{host}:{management_port}/api"
-    auth = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-    try:
-        for path, body in ((f"/vhosts/{quote(vhost, safe='')}", {}),
-                           (f"/permissions/{quote(vhost, safe='')}/{quote(user, safe='')}",
-                            {"configure": ".*", "write": ".*", "read": ".*"})):
-            request = urllib.request.Request(api + path, data=json.dumps(body).encode(), method="PUT",
-                                             headers={"Authorization": auth, "Content-Type": "application/json"})
-            urllib.request.urlopen(request, timeout=10).close()
-    except (urllib.error.URLError, OSError) as exc:
-        raise SetupError(f"cannot create the RabbitMQ vhost {vhost!r}: rabbitmqctl is not usable here and the "
-                         f"management API at {api} said: {exc}. Create it with\n"
-                         f"  rabbitmqctl add_vhost {vhost} && rabbitmqctl set_permissions -p {vhost} {user} "
-                         f"'.*' '.*' '.*'") from None
+    raise SetupError(f"cannot create the RabbitMQ vhost {vhost!r}: the management API at {api} said: {api_said}, "
+                     f"and rabbitmqctl is not usable here. Create it with\n"
+                     f"  rabbitmqctl add_vhost {vhost} && rabbitmqctl set_permissions -p {vhost} {user} "
+                     f"'.*' '.*' '.*'")

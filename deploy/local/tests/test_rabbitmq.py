@@ -35,8 +35,10 @@ def test_the_definitions_file_is_readable_by_the_user_the_cli_runs_as_and_gone_a
     assert not path.exists() and not path.parent.exists()
 
 
-def test_the_users_go_in_through_rabbitmqctl_from_outside_the_data_folder(monkeypatch, tmp_path):
+def test_without_the_management_api_the_users_go_in_through_rabbitmqctl_from_outside_the_data_folder(
+        monkeypatch, tmp_path):
     cfg = config(monkeypatch, tmp_path)
+    monkeypatch.setattr(rabbitmq, "port_open", lambda *a, **k: False)  # a fresh node: no management plugin
     calls = []
 
     def fake_run(argv, **kwargs):
@@ -55,6 +57,7 @@ def test_the_users_go_in_through_rabbitmqctl_from_outside_the_data_folder(monkey
 
 def test_when_both_ways_fail_the_error_quotes_what_rabbitmqctl_said(monkeypatch, tmp_path):
     cfg = config(monkeypatch, tmp_path)
+    monkeypatch.setattr(rabbitmq, "port_open", lambda *a, **k: True)
     monkeypatch.setattr(rabbitmq, "_rabbitmqctl", lambda: "/usr/sbin/rabbitmqctl")
     monkeypatch.setattr(rabbitmq.subprocess, "run", lambda argv, **k: subprocess.CompletedProcess(
         argv, 65, "", "Error (argument validation): Bad argument: File /x/definitions.json does not exist"))
@@ -68,3 +71,24 @@ def test_when_both_ways_fail_the_error_quotes_what_rabbitmqctl_said(monkeypatch,
         rabbitmq.ensure_service_users(cfg, Progress())
     assert "exited with 65" in str(raised.value) and "does not exist" in str(raised.value)
     assert "Connection refused" in str(raised.value)
+
+
+def test_a_management_api_that_answers_takes_the_users_without_starting_the_cli(monkeypatch, tmp_path):
+    cfg = config(monkeypatch, tmp_path)
+    posted = []
+
+    class Answer:
+        def close(self):
+            pass
+
+    def urlopen(request, timeout):
+        posted.append((request.full_url, request.get_method(), json.loads(request.data)))
+        return Answer()
+
+    monkeypatch.setattr(rabbitmq, "port_open", lambda *a, **k: True)
+    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
+    monkeypatch.setattr(rabbitmq.subprocess, "run", lambda *a, **k: pytest.fail("rabbitmqctl was started"))
+    rabbitmq.ensure_service_users(cfg, Progress())
+    (url, method, document), = posted
+    assert url.endswith(":15672/api/definitions") and method == "POST"
+    assert document["permissions"] and all("password" not in user for user in document["users"])
