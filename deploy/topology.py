@@ -80,6 +80,7 @@ class Service:
     upstream_keepalive: int
     publishes: tuple[str, ...] = ()  # the aggregates it owns: it alone publishes `<aggregate>.*`
     processes: tuple[Process, ...] = ()
+    local_web_workers: int | None = None  # gunicorn workers per master under `make up`; None: gunicorn_conf's default
 
     @property
     def offset(self) -> int:
@@ -311,7 +312,10 @@ def _service(name: str, entry: dict, kinds: dict[str, Kind]) -> Service:
     service = Service(name=name, port=int(entry["port"]), database=entry["database"],
                       local_web_instances=int(entry.get("local_web_instances", 1)),
                       seed=tuple(entry.get("seed", ())), upstream_keepalive=int(entry.get("upstream_keepalive", 16)),
-                      publishes=tuple(entry.get("publishes", ())))
+                      publishes=tuple(entry.get("publishes", ())),
+                      local_web_workers=int(entry["local_web_workers"]) if "local_web_workers" in entry else None)
+    if service.local_web_workers is not None and service.local_web_workers < 1:
+        raise TopologyError(f"services.{name}: local_web_workers must be at least 1")
     replicas = entry.get("replicas", {})
     processes = []
     for kind_name in entry.get("processes", ()):

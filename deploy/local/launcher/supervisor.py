@@ -9,6 +9,7 @@ which leaves a pid record in $SHOP_DATA_DIR/run/pids/ (see there).
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,10 +59,13 @@ def service_programs(cfg: Config, service: topology.Service) -> list[Program]:
     folder = REPO / "services" / service.name
     table = []
     web = service.process("web")
+    # the service's own worker count, unless the caller set one for every service
+    workers = {"SHOP_WEB_WORKERS": str(service.local_web_workers)} \
+        if service.local_web_workers and not os.environ.get("SHOP_WEB_WORKERS") else {}
     for index, port in enumerate(cfg.web_ports(service), start=1):
         table.append(Program(f"{web.name}-{index}", local_argv(web.kind.argv(port)), folder, PRIORITY["web"],
                              startsecs=5, stopsignal=web.kind.stop_signal, stopwaitsecs=web.kind.stop_grace_seconds,
-                             ready_port=port, group=web.name, service=service.name))
+                             ready_port=port, group=web.name, environment=dict(workers), service=service.name))
     worker = cfg.shop.local_worker(service)
     if worker is not None:
         port = worker.port(cfg.port_base)

@@ -92,3 +92,17 @@ def test_every_program_is_started_through_the_pid_recorder(monkeypatch, tmp_path
         assert f"[program:{program.name}]" in text
     assert "[group:identity-web]\nprograms=identity-web-1,identity-web-2,identity-web-3\n" in text
     assert "stopwaitsecs=15" in text and "stopwaitsecs=20" in text  # web's grace, and the workers'
+
+
+def test_a_services_declared_web_workers_reach_its_masters_unless_the_caller_sets_them(monkeypatch, tmp_path):
+    monkeypatch.delenv("SHOP_WEB_WORKERS", raising=False)
+    table = _by_name(programs(config(monkeypatch, tmp_path)))
+    shop = topology.load()
+    for service in shop.services:
+        declared = service.local_web_workers
+        assert table[f"{service.name}-web-1"].environment.get("SHOP_WEB_WORKERS") == (
+            str(declared) if declared else None)
+    assert table["identity-web-1"].environment["SHOP_WEB_WORKERS"] == "1"  # as committed: a light service
+    monkeypatch.setenv("SHOP_WEB_WORKERS", "3")
+    table = _by_name(programs(config(monkeypatch, tmp_path)))
+    assert all("SHOP_WEB_WORKERS" not in p.environment for p in table.values())  # the caller's 3 for every one
