@@ -503,14 +503,15 @@ def _children(pid: int) -> list[int]:
 
 
 def profile_with_py_spy(shop: Shop, seconds: int, folder: Path) -> dict:
-    """py-spy samples each saga process (raw collapsed stacks, one file each) while load runs."""
+    """py-spy samples each saga process (raw collapsed stacks, one file each) while load runs: under `make up`
+    a service's consumer and relay are one process, <service>-worker."""
     spy = shutil.which("py-spy", path=str(REPO / ".venv" / "bin")) or shutil.which("py-spy")
     if not spy:
         return {"error": "py-spy is not installed (make bench installs it)"}
     folder.mkdir(parents=True, exist_ok=True)
     procs = {}
     for name, pid in shop.pids().items():
-        if name.split("-")[0] in ("order", "product") and any(k in name for k in ("consumer", "relay", "web")):
+        if name.split("-")[0] in ("order", "product") and any(k in name for k in ("worker", "consumer", "relay", "web")):
             targets = _children(pid) if "web" in name else [pid]  # gunicorn: the workers, not the master
             for target in targets[:2]:
                 out = folder / f"{name}-{target}.txt"
