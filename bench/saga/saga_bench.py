@@ -511,7 +511,8 @@ def profile_with_py_spy(shop: Shop, seconds: int, folder: Path) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     procs = {}
     for name, pid in shop.pids().items():
-        if name.split("-")[0] in ("order", "product") and any(k in name for k in ("worker", "consumer", "relay", "web")):
+        saga_process = any(k in name for k in ("worker", "consumer", "relay", "web"))
+        if name.split("-")[0] in ("order", "product") and saga_process:
             targets = _children(pid) if "web" in name else [pid]  # gunicorn: the workers, not the master
             for target in targets[:2]:
                 out = folder / f"{name}-{target}.txt"
