@@ -302,8 +302,9 @@ def _kind(name: str, entry: dict) -> Kind:
     if unknown:
         raise TopologyError(f"kinds.{name}: unknown needs {sorted(unknown)} (known: {NEEDS})")
     return Kind(name=name, command=tuple(entry["command"]), health_port=entry.get("health_port"),
-                stop_signal=entry.get("stop_signal", "TERM"), stop_grace_seconds=int(entry.get("stop_grace_seconds", 10)),
-                needs=needs, scalable=bool(entry.get("scalable", False)))
+                stop_signal=entry.get("stop_signal", "TERM"),
+                stop_grace_seconds=int(entry.get("stop_grace_seconds", 10)), needs=needs,
+                scalable=bool(entry.get("scalable", False)))
 
 
 def _service(name: str, entry: dict, kinds: dict[str, Kind]) -> Service:
