@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from . import processes
 from .config import REPO, VENV, Config, SetupError
-from .databases import declare_topology, prepare_databases
+from .databases import prepare_databases
 from .gateway import check_gateway_config, nginx_binary, spa_root, write_gateway
 from .monitoring import enable_rabbitmq_plugins, nginx_exporter_binary, prometheus_binary, write_prometheus_config
 from .install import ensure_frontend, ensure_gateway_assets, ensure_virtualenv, install_system_packages
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         # the broker and the databases are independent: get both ready at once
         with ThreadPoolExecutor(max_workers=1) as pool:
             broker = pool.submit(prepare_broker, cfg, progress)
-            prepare_databases(cfg, progress)
+            prepare_databases(cfg, progress, broker)
             broker.result()
         return Launcher(cfg, table, progress).run()
     except SetupError as exc:
@@ -104,13 +104,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def prepare_broker(cfg: Config, progress: Progress) -> None:
-    """The broker running with its vhost, its plugins, the services' users, then the consumers' queues (which need
-    only the broker: declared while the databases migrate). The plugins come before the users: the management API
-    is how the users get in where rabbitmqctl cannot be used, and a fresh node has no plugin."""
+    """The broker running with its vhost, its plugins, then the services' users (a consuming service's preparation
+    waits for them: it declares its queues as its own user). The plugins come before the users: the management
+    API is how the users get in where rabbitmqctl cannot be used, and a fresh node has no plugin."""
     ensure_rabbitmq(cfg, progress)
     enable_rabbitmq_plugins(cfg, progress)
     ensure_service_users(cfg, progress)
-    declare_topology(cfg, progress)
 
 
 def _forget_launcher(cfg: Config) -> None:
