@@ -12,18 +12,22 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import random
 import re
 import secrets
+import socket
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 TOPOLOGY_FILE = Path(__file__).with_name("topology.toml")
 LOCAL_PORT_BASE = 8000  # the ports in the file are base + offset; `make up` moves the base with SHOP_PORT_BASE
-PROBES = ("http", "log")
 NEEDS = ("database", "broker", "smtp")
 DATABASE_KINDS = ("postgres", "mariadb")
 EVENTS_EXCHANGE = "shop.events"  # the one topic exchange (shopkit.messaging.config.EXCHANGE); routing key = type
+# A private shop (tests, benches) moves the ports that have their own settings next to its base too: setting → offset
+PRIVATE_SHOP_PORT_OFFSETS = {"SHOP_SMTP_PORT": 25, "SHOP_MAILBOX_PORT": 26, "SHOP_HTTPS_PORT": 43,
+                             "SHOP_HTTP_PORT": 80}
 
 
 class TopologyError(ValueError):
@@ -32,18 +36,16 @@ class TopologyError(ValueError):
 
 @dataclass(frozen=True)
 class Kind:
-    """A kind of process (web, consumer, relay, sender): what it runs and how it is probed and stopped."""
+    """A kind of process (web, consumer, relay, sender): what it runs and how it is stopped. A worker kind's name
+    is also the name of its loop in `manage.py run_worker` (shopkit.messaging.worker)."""
 
     name: str
     command: tuple[str, ...]
-    probe: str
-    ready_log: str
     health_port: int | None
     stop_signal: str
     stop_grace_seconds: int
     needs: tuple[str, ...]
     scalable: bool
-    local_port_offset: int | None = None  # a worker's port under `make up`: base + this + the service's offset
 
     def argv(self, port: int | None = None) -> list[str]:
         """The command with ``{port}`` filled in."""
@@ -78,6 +80,7 @@ class Service:
     upstream_keepalive: int
     publishes: tuple[str, ...] = ()  # the aggregates it owns: it alone publishes `<aggregate>.*`
     processes: tuple[Process, ...] = ()
+    local_web_workers: int | None = None  # gunicorn workers per master under `make up`; None: gunicorn_conf's default
 
     @property
     def offset(self) -> int:
@@ -87,12 +90,13 @@ class Service:
     def consumes(self) -> bool:
         return any(p.kind.name == "consumer" for p in self.processes)
 
+    @property
+    def worker_kinds(self) -> tuple[Kind, ...]:
+        """Its process kinds besides web, in declared order: the loops of its worker under `make up`."""
+        return tuple(p.kind for p in self.processes if p.kind.name != "web")
+
     def process(self, kind: str) -> Process | None:
         return next((p for p in self.processes if p.kind.name == kind), None)
-
-    def local_worker_port(self, kind: Kind, port_base: int = LOCAL_PORT_BASE) -> int:
-        """The health and metrics port `make up` gives this service's worker of ``kind``."""
-        return port_base + kind.local_port_offset + self.offset
 
     def broker_permissions(self) -> dict[str, str]:
         """Its RabbitMQ permissions in its vhost (regexes over exchange and queue names), least privilege; the one
@@ -125,6 +129,43 @@ class Service:
 
 
 @dataclass(frozen=True)
+class LocalWorker:
+    """`make up`'s one worker process of a service ([local_worker]): its worker kinds' loops run together."""
+
+    service: Service
+    command: tuple[str, ...]  # with "{loops}" standing for the kinds' names
+    port_offset: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.service.name}-worker"
+
+    @property
+    def kinds(self) -> tuple[Kind, ...]:
+        return self.service.worker_kinds
+
+    @property
+    def stop_signal(self) -> str:
+        return self.kinds[0].stop_signal
+
+    @property
+    def stop_grace_seconds(self) -> int:
+        """The longest grace of its kinds: each loop finishes what it holds, all at once."""
+        return max(k.stop_grace_seconds for k in self.kinds)
+
+    def port(self, port_base: int = LOCAL_PORT_BASE) -> int:
+        """Its health and metrics port: base + the declared offset + the service's offset."""
+        return port_base + self.port_offset + self.service.offset
+
+    def argv(self) -> list[str]:
+        """The command, "{loops}" replaced by the names of its kinds (one argument each)."""
+        argv = []
+        for part in self.command:
+            argv += [k.name for k in self.kinds] if part == "{loops}" else [part]
+        return argv
+
+
+@dataclass(frozen=True)
 class Topology:
     kinds: dict[str, Kind]
     services: tuple[Service, ...]
@@ -133,6 +174,7 @@ class Topology:
     mailbox: dict
     databases: dict[str, dict]
     monitoring: dict = field(default_factory=dict)
+    local_worker_spec: dict = field(default_factory=dict)  # [local_worker]: see local_worker()
 
     def service(self, name: str) -> Service:
         for service in self.services:
@@ -144,15 +186,53 @@ class Topology:
     def processes(self) -> list[Process]:
         return [p for s in self.services for p in s.processes]
 
+    def local_worker(self, service: Service) -> LocalWorker | None:
+        """The one worker process `make up` runs for ``service``, or None when it runs only web processes."""
+        if not service.worker_kinds:
+            return None
+        return LocalWorker(service=service, command=tuple(self.local_worker_spec["command"]),
+                           port_offset=int(self.local_worker_spec["local_port_offset"]))
+
     def local_port_offsets(self) -> list[int]:
         """Every port offset from SHOP_PORT_BASE that `make up` listens on for the shop's processes and monitoring
         (the gateway's, the sink's and the mailbox's come from their own settings)."""
         found = [port - LOCAL_PORT_BASE for s in self.services for port in s.local_web_ports()]
-        found += [s.local_worker_port(p.kind) - LOCAL_PORT_BASE for s in self.services for p in s.processes
-                  if p.kind.name != "web"]
+        found += [worker.port() - LOCAL_PORT_BASE for worker in map(self.local_worker, self.services) if worker]
         found += [self.monitoring[k] for k in ("local_prometheus_offset", "local_nginx_status_offset",
                                                "local_nginx_exporter_offset") if k in self.monitoring]
         return found
+
+    def private_shop_ports_free(self, base: int) -> bool:
+        """Whether every port a private shop on ``base`` takes is free on 127.0.0.1 now: those of
+        `local_port_offsets()` and of PRIVATE_SHOP_PORT_OFFSETS (see `private_shop_ports`)."""
+        offsets = (*self.local_port_offsets(), *PRIVATE_SHOP_PORT_OFFSETS.values())
+        return all(port_free(base + offset) for offset in offsets)
+
+    def free_port_base(self, low: int = 20000, high: int = 60000, tries: int = 200) -> int:
+        """A SHOP_PORT_BASE for a private shop (tests, benches) whose every port is free now; raises RuntimeError
+        when ``tries`` random bases all collide."""
+        for _ in range(tries):
+            base = random.randrange(low, high, 100)
+            if self.private_shop_ports_free(base):
+                return base
+        raise RuntimeError(f"no base in {low}..{high} with every port of a private shop free")
+
+
+def private_shop_ports(base: int) -> dict[str, str]:
+    """The port settings of a private shop on ``base`` (from `Topology.free_port_base`), as environment variables."""
+    return {"SHOP_PORT_BASE": str(base), **{name: str(base + offset)
+                                            for name, offset in PRIVATE_SHOP_PORT_OFFSETS.items()}}
+
+
+def port_free(port: int) -> bool:
+    """Whether nothing listens on (or holds) ``port`` of 127.0.0.1 now."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def broker_definitions(shop: Topology, vhost: str, accounts: dict[str, tuple[str, str]]) -> dict:
@@ -197,8 +277,17 @@ def load(path: Path = TOPOLOGY_FILE) -> Topology:
     ops_status = raw["gateway"].get("ops_status_service")
     if ops_status not in {s.name for s in services}:
         raise TopologyError(f"gateway.ops_status_service: {ops_status!r} is not a service")
+    local_worker = dict(raw.get("local_worker", {}))
+    if any(s.worker_kinds for s in services):
+        if "{loops}" not in local_worker.get("command", ()) or local_worker.get("local_port_offset") is None:
+            raise TopologyError("local_worker: a command with \"{loops}\" and a local_port_offset are required")
+        signals = {k.stop_signal for s in services for k in s.worker_kinds}
+        if len(signals) > 1:
+            raise TopologyError(f"kinds: the worker kinds run in one process under `make up`, so they must stop on "
+                                f"one signal, not {sorted(signals)}")
     topology = Topology(kinds=kinds, services=services, gateway=dict(raw["gateway"]), broker=dict(raw["broker"]),
-                        mailbox=dict(raw["mailbox"]), databases=databases, monitoring=dict(raw.get("monitoring", {})))
+                        mailbox=dict(raw["mailbox"]), databases=databases, monitoring=dict(raw.get("monitoring", {})),
+                        local_worker_spec=local_worker)
     offsets = topology.local_port_offsets()
     if len(set(offsets)) != len(offsets):
         raise TopologyError(f"two processes would share a local port (offsets from SHOP_PORT_BASE: {sorted(offsets)})")
@@ -206,23 +295,16 @@ def load(path: Path = TOPOLOGY_FILE) -> Topology:
 
 
 def _kind(name: str, entry: dict) -> Kind:
-    probe = entry.get("probe", "http")
-    if probe not in PROBES:
-        raise TopologyError(f"kinds.{name}: probe must be one of {PROBES}, not {probe!r}")
-    if probe == "log" and not entry.get("ready_log"):
-        raise TopologyError(f"kinds.{name}: a log probe needs ready_log")
     if name != "web" and not entry.get("health_port"):
         raise TopologyError(f"kinds.{name}: a worker kind needs a health_port for containers")
-    if name != "web" and entry.get("local_port_offset") is None:
-        raise TopologyError(f"kinds.{name}: a worker kind needs a local_port_offset for `make up`")
     needs = tuple(entry.get("needs", ()))
     unknown = set(needs) - set(NEEDS)
     if unknown:
         raise TopologyError(f"kinds.{name}: unknown needs {sorted(unknown)} (known: {NEEDS})")
-    return Kind(name=name, command=tuple(entry["command"]), probe=probe, ready_log=entry.get("ready_log", ""),
-                health_port=entry.get("health_port"), stop_signal=entry.get("stop_signal", "TERM"),
+    return Kind(name=name, command=tuple(entry["command"]), health_port=entry.get("health_port"),
+                stop_signal=entry.get("stop_signal", "TERM"),
                 stop_grace_seconds=int(entry.get("stop_grace_seconds", 10)), needs=needs,
-                scalable=bool(entry.get("scalable", False)), local_port_offset=entry.get("local_port_offset"))
+                scalable=bool(entry.get("scalable", False)))
 
 
 def _service(name: str, entry: dict, kinds: dict[str, Kind]) -> Service:
@@ -231,7 +313,10 @@ def _service(name: str, entry: dict, kinds: dict[str, Kind]) -> Service:
     service = Service(name=name, port=int(entry["port"]), database=entry["database"],
                       local_web_instances=int(entry.get("local_web_instances", 1)),
                       seed=tuple(entry.get("seed", ())), upstream_keepalive=int(entry.get("upstream_keepalive", 16)),
-                      publishes=tuple(entry.get("publishes", ())))
+                      publishes=tuple(entry.get("publishes", ())),
+                      local_web_workers=int(entry["local_web_workers"]) if "local_web_workers" in entry else None)
+    if service.local_web_workers is not None and service.local_web_workers < 1:
+        raise TopologyError(f"services.{name}: local_web_workers must be at least 1")
     replicas = entry.get("replicas", {})
     processes = []
     for kind_name in entry.get("processes", ()):

@@ -28,14 +28,12 @@ import os
 import random
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import tomllib
 import uuid
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -43,6 +41,9 @@ from datetime import datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "deploy"))
+import topology  # noqa: E402  (deploy/topology.py: the shop's local ports)
+
 PYTHON = REPO / ".venv" / "bin" / "python"
 ADMIN_EMAIL, ADMIN_PASSWORD = "bench-admin@example.com", "bench-admin-password"
 ADDRESS = {"name": "Bench Customer", "line1": "1 Load Street", "line2": "", "city": "Benchville",
@@ -54,46 +55,23 @@ DB_SERVICES = ("identity", "product", "order", "email")
 
 
 # --- the shop ------------------------------------------------------------------------------------------------
-def _free(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def _port_base() -> int:
-    for _ in range(200):
-        base = random.randrange(20000, 60000, 100)
-        if all(_free(base + offset) for offset in range(0, 100)):
-            return base
-    raise RuntimeError("no free block of 100 ports found")
-
-
 def _order_port(base: int) -> int:
-    """The order service's first web port under `make up`: base + (its topology port − 8000)."""
-    topology = tomllib.loads((REPO / "deploy" / "topology.toml").read_text())
-    return base + topology["services"]["order"]["port"] - 8000
+    """The order service's first web port under `make up` on ``base``."""
+    return topology.load().service("order").local_web_ports(base)[0]
 
 
 class Shop:
     def __init__(self, keep: bool):
         self.keep = keep
         self.data_dir = Path(tempfile.mkdtemp(prefix="shop-bench-"))
-        self.base = _port_base()
+        self.base = topology.load().free_port_base()
         self.vhost = f"shop-bench-{uuid.uuid4().hex[:8]}"
         self.gateway_url = f"http://127.0.0.1:{self.base + 80}"
         self.order_url = f"http://127.0.0.1:{_order_port(self.base)}"
         self.env = {
             **os.environ,
             "SHOP_DATA_DIR": str(self.data_dir),
-            "SHOP_PORT_BASE": str(self.base),
-            "SHOP_HTTP_PORT": str(self.base + 80),
-            "SHOP_HTTPS_PORT": str(self.base + 43),
-            "SHOP_SMTP_PORT": str(self.base + 25),
-            "SHOP_MAILBOX_PORT": str(self.base + 26),
+            **topology.private_shop_ports(self.base),
             "SHOP_PUBLIC_URL": self.gateway_url,
             "RABBITMQ_URL": f"amqp://guest:guest@127.0.0.1:5672/{self.vhost}",
             "SHOP_ADMIN_EMAIL": ADMIN_EMAIL,
@@ -525,14 +503,16 @@ def _children(pid: int) -> list[int]:
 
 
 def profile_with_py_spy(shop: Shop, seconds: int, folder: Path) -> dict:
-    """py-spy samples each saga process (raw collapsed stacks, one file each) while load runs."""
+    """py-spy samples each saga process (raw collapsed stacks, one file each) while load runs: under `make up`
+    a service's consumer and relay are one process, <service>-worker."""
     spy = shutil.which("py-spy", path=str(REPO / ".venv" / "bin")) or shutil.which("py-spy")
     if not spy:
         return {"error": "py-spy is not installed (make bench installs it)"}
     folder.mkdir(parents=True, exist_ok=True)
     procs = {}
     for name, pid in shop.pids().items():
-        if name.split("-")[0] in ("order", "product") and any(k in name for k in ("consumer", "relay", "web")):
+        saga_process = any(k in name for k in ("worker", "consumer", "relay", "web"))
+        if name.split("-")[0] in ("order", "product") and saga_process:
             targets = _children(pid) if "web" in name else [pid]  # gunicorn: the workers, not the master
             for target in targets[:2]:
                 out = folder / f"{name}-{target}.txt"

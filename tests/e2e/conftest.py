@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import uuid
@@ -29,27 +27,6 @@ import topology  # noqa: E402  (deploy/topology.py: the services' local ports)
 VENV_PYTHON = REPO / ".venv" / "bin" / "python"
 START_TIMEOUT = float(os.environ.get("SHOP_E2E_START_TIMEOUT", "300"))
 ADMIN_EMAIL, ADMIN_PASSWORD = "e2e-admin@example.com", "e2e-admin-password"
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def _pick_port_base() -> int:
-    """A base whose every derived port is free: the processes and monitoring of deploy/topology.toml, and the sink, mailbox,
-    HTTPS and HTTP ports set below."""
-    taken = topology.load().local_port_offsets()
-    for _ in range(200):
-        base = random.randrange(20000, 60000, 100)
-        if all(_free(base + offset) for offset in (*taken, 25, 26, 43, 80)):
-            return base
-    raise RuntimeError("no free block of ports found")
 
 
 def _rabbitmqctl(*args: str) -> None:
@@ -94,17 +71,14 @@ class Shop:
 @pytest.fixture(scope="session")
 def shop(tmp_path_factory) -> Shop:
     data_dir = tmp_path_factory.mktemp("shop")
-    base = _pick_port_base()
+    base = topology.load().free_port_base()
+    ports = topology.private_shop_ports(base)
     vhost = f"shop-e2e-{uuid.uuid4().hex[:8]}"
     env = {
         **os.environ,
         "SHOP_DATA_DIR": str(data_dir),
-        "SHOP_PORT_BASE": str(base),
-        "SHOP_HTTP_PORT": str(base + 80),
-        "SHOP_HTTPS_PORT": str(base + 43),
-        "SHOP_SMTP_PORT": str(base + 25),
-        "SHOP_MAILBOX_PORT": str(base + 26),
-        "SHOP_PUBLIC_URL": f"http://127.0.0.1:{base + 80}",
+        **ports,
+        "SHOP_PUBLIC_URL": f"http://127.0.0.1:{ports['SHOP_HTTP_PORT']}",
         "RABBITMQ_URL": f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
         "SHOP_ADMIN_EMAIL": ADMIN_EMAIL,
         "SHOP_ADMIN_PASSWORD": ADMIN_PASSWORD,
@@ -136,7 +110,8 @@ def shop(tmp_path_factory) -> Shop:
         except AssertionError:
             raise RuntimeError(f"the shop did not start:\n{log_path.read_text()[-4000:]}") from None
         json.loads(ready.read_text())
-        yield Shop(base_url=f"http://127.0.0.1:{base + 80}", https_url=f"https://localhost:{base + 43}",
+        yield Shop(base_url=f"http://127.0.0.1:{ports['SHOP_HTTP_PORT']}",
+                   https_url=f"https://localhost:{ports['SHOP_HTTPS_PORT']}",
                    data_dir=data_dir, cert=data_dir / "tls" / "gateway.crt", env=env)
     finally:
         _stop(launcher)

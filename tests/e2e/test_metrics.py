@@ -25,15 +25,15 @@ SHOP = topology.load()
 
 
 def processes(base: int) -> dict[str, int]:
-    """Every process `make up` runs for the shop, name → its metrics port, as deploy/topology.toml declares them."""
+    """Every process `make up` runs for the shop, name → its metrics port, as deploy/topology.toml declares them: the
+    web instances, and each service's one worker (its consumer, relay and sender loops together)."""
     found = {}
     for service in SHOP.services:
-        for process in service.processes:
-            if process.kind.name == "web":
-                for index, port in enumerate(service.local_web_ports(base), start=1):
-                    found[f"{process.name}-{index}"] = port
-            else:
-                found[process.name] = service.local_worker_port(process.kind, base)
+        for index, port in enumerate(service.local_web_ports(base), start=1):
+            found[f"{service.name}-web-{index}"] = port
+        worker = SHOP.local_worker(service)
+        if worker is not None:
+            found[worker.name] = worker.port(base)
     return found
 
 
@@ -65,7 +65,7 @@ def ports(shop) -> dict[str, int]:
 
 def test_every_process_answers_metrics_and_the_saga_moves_the_pipeline_counters(
         shop, ports, customer, make_product, place_order, order_status):
-    assert len(ports) == sum(s.local_web_instances + len(s.processes) - 1 for s in SHOP.services)
+    assert len(ports) == sum(s.local_web_instances + 1 for s in SHOP.services)  # every service runs a relay
     before = {name: scrape(port) for name, port in ports.items()}
     _, token = customer
     product = make_product(stock=3)
@@ -77,15 +77,15 @@ def test_every_process_answers_metrics_and_the_saga_moves_the_pipeline_counters(
 
     # each hop of the saga, in the process that did it
     expected = [
-        ("order-relay", "shop_events_published_total", {"type": "order.placed"}),
-        ("product-consumer", "shop_events_handled_total", {"type": "order.placed"}),
-        ("product-consumer", "shop_event_handler_duration_seconds_count", {"type": "order.placed"}),
-        ("product-relay", "shop_events_published_total", {"type": "stock.reserved"}),
-        ("order-consumer", "shop_events_handled_total", {"type": "stock.reserved"}),
-        ("order-consumer", "shop_order_confirmation_seconds_count", {}),
-        ("order-relay", "shop_events_published_total", {"type": "order.confirmed"}),
-        ("email-consumer", "shop_events_handled_total", {"type": "order.confirmed"}),
-        ("email-sender", "shop_emails_sent_total", {"email_kind": "order_confirmed"}),
+        ("order-worker", "shop_events_published_total", {"type": "order.placed"}),
+        ("product-worker", "shop_events_handled_total", {"type": "order.placed"}),
+        ("product-worker", "shop_event_handler_duration_seconds_count", {"type": "order.placed"}),
+        ("product-worker", "shop_events_published_total", {"type": "stock.reserved"}),
+        ("order-worker", "shop_events_handled_total", {"type": "stock.reserved"}),
+        ("order-worker", "shop_order_confirmation_seconds_count", {}),
+        ("order-worker", "shop_events_published_total", {"type": "order.confirmed"}),
+        ("email-worker", "shop_events_handled_total", {"type": "order.confirmed"}),
+        ("email-worker", "shop_emails_sent_total", {"email_kind": "order_confirmed"}),
     ]
     for name, metric, labels in expected:
         wait_for(lambda: moved(name, metric, **labels) >= 1, what=f"{metric}{labels} to move in {name}")
@@ -95,7 +95,7 @@ def test_every_process_answers_metrics_and_the_saga_moves_the_pipeline_counters(
     orders = scrape(ports["order-web-1"])
     assert total(orders, "shop_orders", status="confirmed") >= 1
     assert ("shop_outbox_pending", ()) in orders and ("shop_orders_oldest_pending_age_seconds", ()) in orders
-    assert total(scrape(ports["email-sender"]), "shop_smtp_send_duration_seconds_count") >= 1
+    assert total(scrape(ports["email-worker"]), "shop_smtp_send_duration_seconds_count") >= 1
 
 
 @pytest.mark.parametrize("path", ["/metrics", "/metrics/", "/readyz", "/stub_status"])

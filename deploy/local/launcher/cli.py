@@ -9,12 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 from . import processes
 from .config import REPO, VENV, Config, SetupError
-from .databases import declare_topology, prepare_databases
+from .databases import prepare_databases
 from .gateway import check_gateway_config, nginx_binary, spa_root, write_gateway
 from .monitoring import enable_rabbitmq_plugins, nginx_exporter_binary, prometheus_binary, write_prometheus_config
 from .install import ensure_frontend, ensure_gateway_assets, ensure_virtualenv, install_system_packages
 from .progress import Progress
-from .rabbitmq import ensure_rabbitmq
+from .rabbitmq import ensure_rabbitmq, ensure_service_users
 from .run import Launcher, check_ports_free, clear_leftovers, down
 from .supervisor import programs, render_supervisor
 from .tls import ensure_certificate
@@ -88,11 +88,9 @@ def main(argv: list[str] | None = None) -> int:
         check_ports_free(cfg, table)
         # the broker and the databases are independent: get both ready at once
         with ThreadPoolExecutor(max_workers=1) as pool:
-            broker = pool.submit(ensure_rabbitmq, cfg, progress)
-            prepare_databases(cfg, progress)
+            broker = pool.submit(prepare_broker, cfg, progress)
+            prepare_databases(cfg, progress, broker)
             broker.result()
-        enable_rabbitmq_plugins(cfg, progress)
-        declare_topology(cfg, progress)
         return Launcher(cfg, table, progress).run()
     except SetupError as exc:
         print(f"\n✗ {exc}", file=sys.stderr, flush=True)
@@ -103,6 +101,15 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if cfg is not None and not args.down:
             _forget_launcher(cfg)
+
+
+def prepare_broker(cfg: Config, progress: Progress) -> None:
+    """The broker running with its vhost, its plugins, then the services' users (a consuming service's preparation
+    waits for them: it declares its queues as its own user). The plugins come before the users: the management
+    API is how the users get in where rabbitmqctl cannot be used, and a fresh node has no plugin."""
+    ensure_rabbitmq(cfg, progress)
+    enable_rabbitmq_plugins(cfg, progress)
+    ensure_service_users(cfg, progress)
 
 
 def _forget_launcher(cfg: Config) -> None:

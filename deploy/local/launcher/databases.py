@@ -1,9 +1,9 @@
-"""Each service's database made ready before its processes start: migrate, seed (the topology's `seed` list),
-and the queues of every consuming service declared."""
+"""Each service made ready before its processes start, in one `manage.py prepare_service` (one Django start-up)
+per service: migrate, seed (the topology's `seed` list), and for a consuming service its queues declared."""
 from __future__ import annotations
 
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from .commands import run
@@ -76,32 +76,35 @@ def refuse_default_staff_password(cfg: Config) -> None:
                          f"{result.stdout}{result.stderr}".strip())
 
 
-def prepare_databases(cfg: Config, progress: Progress) -> None:
+def prepare_databases(cfg: Config, progress: Progress, broker: Future | None = None) -> None:
+    """Every service side by side, each in one process (shopkit's `prepare_service`): migrate, its seeds, and for
+    a consuming service its queues and bindings, as that service's own broker user — declared before any relay
+    publishes (an event published with no bound queue would be dropped). A consuming service starts once
+    ``broker`` (the broker's preparation: its users) is done; the others do not wait for it."""
     if not cfg.services:
         progress.note("no services found under services/*/manage.py: only the gateway will run")
         return
-    with progress.step(f"Migrating the databases of {', '.join(s.name for s in cfg.services)}"):
-        with ThreadPoolExecutor(max_workers=len(cfg.services)) as pool:
-            for future in [pool.submit(manage, cfg, s.name, "migrate", "--noinput") for s in cfg.services]:
-                future.result()
     seeds = seed_commands(cfg)
-    if seeds:
-        with progress.step(f"Seeding: {'; '.join(seeds)}"):
-            with ThreadPoolExecutor(max_workers=len(seeds)) as pool:
-                outputs = [pool.submit(manage, cfg, seed.service, *seed.args, env=seed.env) for seed in seeds.values()]
-                for output in outputs:
-                    note = seed_note(output.result().stdout)
+
+    def prepare(service) -> list[str]:
+        own = [seed for seed in seeds.values() if seed.service == service.name]
+        args = [arg for seed in own for arg in ("--seed", seed.args[0])]
+        if service.consumes:
+            args.append("--declare-topology")
+            if broker is not None:
+                broker.result()  # its users must exist: raises what the broker's preparation raised
+        env = {name: value for seed in own for name, value in seed.env.items()}
+        done = manage(cfg, service.name, "prepare_service", *args, env=env)
+        return [seed_note(line) for line in done.stdout.splitlines()]
+
+    consumers = [s.name for s in cfg.services if s.consumes]
+    what = f"Migrating the databases of {', '.join(s.name for s in cfg.services)}"
+    what += f", seeding: {'; '.join(seeds)}" if seeds else ""
+    what += f", declaring the queues of {', '.join(consumers)}" if consumers else ""
+    with progress.step(what):
+        with ThreadPoolExecutor(max_workers=len(cfg.services)) as pool:
+            for future in [pool.submit(prepare, s) for s in cfg.services]:
+                for note in future.result():
                     if note:
                         progress.note(note)
     refuse_default_staff_password(cfg)
-
-
-def declare_topology(cfg: Config, progress: Progress) -> None:
-    """Bind every consumer's queue before any relay publishes: an event with no bound queue would be dropped."""
-    consumers = [s for s in cfg.services if s.consumes]
-    if not consumers:
-        return
-    with progress.step(f"Declaring the queues of {', '.join(s.name for s in consumers)}"):
-        with ThreadPoolExecutor(max_workers=len(consumers)) as pool:
-            for future in [pool.submit(manage, cfg, s.name, "declare_topology") for s in consumers]:
-                future.result()

@@ -19,6 +19,7 @@ import topology
 
 from .config import REPO, Config
 from .progress import Progress
+from .rabbitmq import port_open
 
 RULES = REPO / "deploy" / "prometheus" / "alerts.yml"
 SCRAPE_INTERVAL = "5s"  # a local shop: short, so a panel moves while you watch an order go through
@@ -62,19 +63,17 @@ def scrape_config(shop: topology.Topology, *, shop_targets: list[dict], rabbitmq
 
 
 def local_shop_targets(cfg: Config) -> list[dict]:
-    """One static config per process `make up` runs: web instances on their ports, workers on their health ports."""
+    """One static config per process `make up` runs: web instances on their ports, each service's one worker (kind
+    "worker": its consumer, relay and sender loops) on its health port."""
     targets = []
     for service in cfg.services:
-        for process in service.processes:
-            if process.kind.name == "web":
-                ports = cfg.web_ports(service)
-                names = [f"{process.name}-{i}" for i in range(1, len(ports) + 1)]
-            else:
-                ports = [service.local_worker_port(process.kind, cfg.port_base)]
-                names = [process.name]
-            for port, name in zip(ports, names):
-                targets.append({"targets": [f"127.0.0.1:{port}"],
-                                "labels": {"service": service.name, "kind": process.kind.name, "process": name}})
+        found = [(f"{service.name}-web-{i}", "web", port) for i, port in enumerate(cfg.web_ports(service), start=1)]
+        worker = cfg.shop.local_worker(service)
+        if worker is not None:
+            found.append((worker.name, "worker", worker.port(cfg.port_base)))
+        for name, kind, port in found:
+            targets.append({"targets": [f"127.0.0.1:{port}"],
+                            "labels": {"service": service.name, "kind": kind, "process": name}})
     return targets
 
 
@@ -134,6 +133,10 @@ def enable_rabbitmq_plugins(cfg: Config, progress: Progress) -> None:
     tool = shutil.which("rabbitmq-plugins") or ("/usr/sbin/rabbitmq-plugins"
                                                  if Path("/usr/sbin/rabbitmq-plugins").exists() else None)
     if host not in ("127.0.0.1", "localhost", "::1") or not tool:
+        return
+    # both answering means both enabled: no need to start an Erlang VM to ask (about a second of CPU)
+    if all(port_open(host, port, timeout=0.5) for port in (cfg.shop.broker["management_port"],
+                                               cfg.shop.monitoring["rabbitmq_prometheus_port"])):
         return
     listed = subprocess.run([tool, "-q", "list", "-e", "-m"], text=True, capture_output=True, timeout=60)
     enabled = set(listed.stdout.split()) if listed.returncode == 0 else set()

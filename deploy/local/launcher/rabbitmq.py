@@ -3,12 +3,15 @@ user per service with that service's least privileges (deploy/topology.py), its 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
+import pwd
 import secrets
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -35,6 +38,7 @@ def _local(host: str) -> bool:
 
 
 def ensure_rabbitmq(cfg: Config, progress: Progress) -> None:
+    """The broker of RABBITMQ_URL running (started here when it is installed but stopped) and its vhost there."""
     url = urlsplit(cfg.rabbitmq_url)
     host, port = url.hostname or "127.0.0.1", url.port or (5671 if url.scheme == "amqps" else 5672)
     if not port_open(host, port):
@@ -58,7 +62,6 @@ def ensure_rabbitmq(cfg: Config, progress: Progress) -> None:
         with progress.step(f"Making sure the RabbitMQ vhost {vhost!r} exists"):
             ensure_vhost(host, vhost, unquote(url.username or "guest"), unquote(url.password or "guest"),
                          cfg.shop.broker["management_port"])
-    ensure_service_users(cfg, progress)
 
 
 def _vhost(cfg: Config) -> str:
@@ -105,34 +108,66 @@ def definitions(cfg: Config) -> dict:
 
 
 def ensure_service_users(cfg: Config, progress: Progress) -> None:
-    """Create (or bring back to their generated passwords and least privileges) the services' broker users."""
+    """Create (or bring back to their generated passwords and least privileges) the services' broker users: through
+    the management API when it answers (an HTTP call, where rabbitmqctl starts an Erlang VM), else with
+    `rabbitmqctl import_definitions` on a local broker. Raises SetupError quoting what each way said."""
     url = urlsplit(cfg.rabbitmq_url)
     host = url.hostname or "127.0.0.1"
     document = definitions(cfg)
+    api = f"http://{host}:{cfg.shop.broker['management_port']}/api/definitions"
     with progress.step(f"Giving each service its own RabbitMQ user in vhost {_vhost(cfg)!r}"):
+        api_said = "it does not answer"
+        if port_open(host, cfg.shop.broker["management_port"], timeout=0.5):
+            auth = "Basic " + base64.b64encode(
+                f"{unquote(url.username or 'guest')}:{unquote(url.password or 'guest')}".encode()).decode()
+            request = urllib.request.Request(api, data=json.dumps(document).encode(), method="POST",
+                                             headers={"Authorization": auth, "Content-Type": "application/json"})
+            try:
+                urllib.request.urlopen(request, timeout=30).close()
+                return
+            except (urllib.error.URLError, OSError) as exc:
+                api_said = str(exc)
         ctl = _rabbitmqctl()
+        cli_said = "rabbitmqctl is not installed here" if not ctl else "the broker is not on this machine"
         if ctl and _local(host):
-            cfg.secrets_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            path = cfg.secrets_dir / "rabbitmq-definitions.json"
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as f:
-                json.dump(document, f)
-            for attempt in range(3):  # the CLI fails now and then while the node is busy: try again
-                done = subprocess.run([ctl, "-q", "import_definitions", str(path)], text=True, capture_output=True,
-                                      timeout=120)
-                if done.returncode == 0:
-                    return
-                time.sleep(2 * (attempt + 1))
-        api = f"http://{host}:{cfg.shop.broker['management_port']}/api/definitions"
-        auth = "Basic " + base64.b64encode(
-            f"{unquote(url.username or 'guest')}:{unquote(url.password or 'guest')}".encode()).decode()
-        request = urllib.request.Request(api, data=json.dumps(document).encode(), method="POST",
-                                         headers={"Authorization": auth, "Content-Type": "application/json"})
-        try:
-            urllib.request.urlopen(request, timeout=30).close()
-        except (urllib.error.URLError, OSError) as exc:
-            raise SetupError(f"cannot create the services' RabbitMQ users: rabbitmqctl is not usable here and the "
-                             f"management API at {api} said: {exc}") from None
+            with _definitions_file_for_cli(document) as path:
+                for attempt in range(3):  # the CLI fails now and then while the node is busy: try again
+                    done = subprocess.run([ctl, "-q", "import_definitions", str(path)], text=True,
+                                          capture_output=True, timeout=120)
+                    if done.returncode == 0:
+                        return
+                    time.sleep(2 * (attempt + 1))
+            cli_said = (f"`rabbitmqctl import_definitions` exited with {done.returncode}: "
+                        f"{(done.stderr or done.stdout).strip()[-400:]}")
+        raise SetupError(f"cannot create the services' RabbitMQ users: the management API at {api} said: "
+                         f"{api_said}; and {cli_said}")
+
+
+@contextlib.contextmanager
+def _definitions_file_for_cli(document: dict):
+    """The definitions document in a private temporary file that the CLI can read, removed afterwards.
+
+    Debian's rabbitmqctl wrapper, run as root, re-runs itself as the `rabbitmq` user (`su rabbitmq`), and the CLI
+    reads the file as that user: a file in $SHOP_DATA_DIR/secrets (mode 700, ours) is unreadable to it ("File ...
+    does not exist"), and 3.10's `import_definitions -` does not read stdin. So the file, which holds password
+    hashes, lives in a fresh 700 folder owned by whoever runs the CLI, only for the import."""
+    folder = Path(tempfile.mkdtemp(prefix="shop-broker-definitions-"))
+    try:
+        path = folder / "definitions.json"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(document, f)
+        if os.geteuid() == 0:
+            try:
+                cli_user = pwd.getpwnam("rabbitmq")
+            except KeyError:
+                cli_user = None  # no wrapper user: the CLI runs as root and reads the file as it is
+            if cli_user is not None:
+                for owned in (folder, path):
+                    os.chown(owned, cli_user.pw_uid, cli_user.pw_gid)
+        yield path
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _rabbitmqctl() -> str | None:
@@ -147,8 +182,23 @@ def management_url(cfg: Config) -> str | None:
 
 
 def ensure_vhost(host: str, vhost: str, user: str, password: str, management_port: int) -> None:
-    """Create ``vhost`` and give ``user`` full rights on it: with rabbitmqctl when the broker is local and we may
-    use it, else through the management API."""
+    """Create ``vhost`` and give ``user`` full rights on it: through the management API when it answers (an HTTP
+    call, where each rabbitmqctl call starts an Erlang VM: about a second of CPU), else with rabbitmqctl when the
+    broker is local and we may use it."""
+    api = f"http://{host}:{management_port}/api"
+    auth = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+    api_said = "it does not answer"
+    if port_open(host, management_port, timeout=0.5):
+        try:
+            for path, body in ((f"/vhosts/{quote(vhost, safe='')}", {}),
+                               (f"/permissions/{quote(vhost, safe='')}/{quote(user, safe='')}",
+                                {"configure": ".*", "write": ".*", "read": ".*"})):
+                request = urllib.request.Request(api + path, data=json.dumps(body).encode(), method="PUT",
+                                                 headers={"Authorization": auth, "Content-Type": "application/json"})
+                urllib.request.urlopen(request, timeout=10).close()
+            return
+        except (urllib.error.URLError, OSError) as exc:
+            api_said = str(exc)
     ctl = _rabbitmqctl()
     if ctl and _local(host):
         for attempt in range(3):  # the CLI fails now and then while the node is busy or restarting: try again
@@ -158,17 +208,7 @@ def ensure_vhost(host: str, vhost: str, user: str, password: str, management_por
                     what=f"rabbitmqctl set_permissions -p {vhost} {user}")
                 return
             time.sleep(2 * (attempt + 1))
-    api = f"http://{host}:{management_port}/api"
-    auth = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-    try:
-        for path, body in ((f"/vhosts/{quote(vhost, safe='')}", {}),
-                           (f"/permissions/{quote(vhost, safe='')}/{quote(user, safe='')}",
-                            {"configure": ".*", "write": ".*", "read": ".*"})):
-            request = urllib.request.Request(api + path, data=json.dumps(body).encode(), method="PUT",
-                                             headers={"Authorization": auth, "Content-Type": "application/json"})
-            urllib.request.urlopen(request, timeout=10).close()
-    except (urllib.error.URLError, OSError) as exc:
-        raise SetupError(f"cannot create the RabbitMQ vhost {vhost!r}: rabbitmqctl is not usable here and the "
-                         f"management API at {api} said: {exc}. Create it with\n"
-                         f"  rabbitmqctl add_vhost {vhost} && rabbitmqctl set_permissions -p {vhost} {user} "
-                         f"'.*' '.*' '.*'") from None
+    raise SetupError(f"cannot create the RabbitMQ vhost {vhost!r}: the management API at {api} said: {api_said}, "
+                     f"and rabbitmqctl is not usable here. Create it with\n"
+                     f"  rabbitmqctl add_vhost {vhost} && rabbitmqctl set_permissions -p {vhost} {user} "
+                     f"'.*' '.*' '.*'")

@@ -1,13 +1,15 @@
 """The program table of `make up`, following from deploy/topology.toml, and the supervisord.conf rendered from it.
 
-Each service runs its process kinds (web, consumer, relay, sender) with the kind's command; the web kind runs
-once per local web instance (SHOP_PORT_BASE + offset, +10 per further instance), bound to the loopback. Besides
-them the SMTP sink (when EMAIL_HOST is unset), the gateway, and monitoring: Prometheus and the gateway's exporter
-(monitoring.py). Each worker answers /metrics on its own loopback port (SHOP_HEALTH_PORT, from the topology). Every program is started through
-processes.py, which leaves a pid record in $SHOP_DATA_DIR/run/pids/ (see there).
+Each service runs its web kind once per local web instance (SHOP_PORT_BASE + offset, +10 per further instance)
+and its worker kinds (consumer, relay, sender) together in one process, <service>-worker (the topology's
+[local_worker]), all bound to the loopback. Besides them the SMTP sink (when EMAIL_HOST is unset), the gateway, and
+monitoring: Prometheus and the gateway's exporter (monitoring.py). A worker answers /healthz, /readyz and /metrics
+on its own loopback port (SHOP_HEALTH_PORT, from the topology). Every program is started through processes.py,
+which leaves a pid record in $SHOP_DATA_DIR/run/pids/ (see there).
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,11 +22,9 @@ from .gateway import nginx_command
 from .rabbitmq import service_url
 from .render import render
 
-# start order: consumers first (their queues fill while the rest starts), the sink before the sender needs it,
-# the relays once the web processes run, the gateway last; an unknown kind starts with the relays
-PRIORITY = {"smtp-sink": 50, "consumer": 100, "web": 200, "relay": 300, "sender": 300, "gateway": 400,
-            "nginx-exporter": 450, "prometheus": 450}
-OTHER_PRIORITY = 300
+# the order supervisord starts them in (it does not wait for one to be ready before the next): the sink before the
+# sender needs it, the gateway after its upstreams
+PRIORITY = {"smtp-sink": 50, "worker": 100, "web": 200, "gateway": 400, "nginx-exporter": 450, "prometheus": 450}
 LOOPBACK = "127.0.0.1"
 
 
@@ -37,7 +37,7 @@ class Program:
     startsecs: int = 3
     stopsignal: str = "TERM"
     stopwaitsecs: int = 20
-    ready_port: int | None = None  # answers GET /readyz when ready
+    ready_port: int | None = None  # answers GET /readyz when ready (web processes, workers)
     ready_log: str = ""  # or prints this into its log when ready
     group: str = ""  # the supervisor group it belongs to (a service's web instances)
     port: int | None = None  # a port it listens on (checked free before starting), when not ready_port
@@ -45,13 +45,10 @@ class Program:
     service: str = ""  # the service it is a process of: it gets that service's own broker user
 
 
-def local_argv(kind: topology.Kind, port: int | None) -> list[str]:
-    """The kind's command for `make up`: its port filled in, a wildcard bind narrowed to the loopback (the
-    gateway is the shop's only door), and `python`/`gunicorn` taken from the virtualenv."""
-    argv = kind.argv(port)
-    for index, part in enumerate(kind.command):
-        if "{port}" in part and argv[index].startswith("0.0.0.0:"):
-            argv[index] = LOOPBACK + argv[index].removeprefix("0.0.0.0")
+def local_argv(argv: list[str]) -> list[str]:
+    """A process's command for `make up`: a wildcard bind narrowed to the loopback (the gateway is the shop's only
+    door), and `python`/`gunicorn` taken from the virtualenv."""
+    argv = [LOOPBACK + part.removeprefix("0.0.0.0") if part.startswith("0.0.0.0:") else part for part in argv]
     local = VENV / "bin" / argv[0]
     if "/" not in argv[0] and local.exists():
         argv[0] = str(local)
@@ -61,21 +58,21 @@ def local_argv(kind: topology.Kind, port: int | None) -> list[str]:
 def service_programs(cfg: Config, service: topology.Service) -> list[Program]:
     folder = REPO / "services" / service.name
     table = []
-    for process in service.processes:
-        kind = process.kind
-        common = dict(directory=folder, priority=PRIORITY.get(kind.name, OTHER_PRIORITY), stopsignal=kind.stop_signal,
-                      stopwaitsecs=kind.stop_grace_seconds, service=service.name)
-        if kind.name == "web":
-            for index, port in enumerate(cfg.web_ports(service), start=1):
-                table.append(Program(f"{process.name}-{index}", local_argv(kind, port), startsecs=5,
-                                     ready_port=port if kind.probe == "http" else None, ready_log=kind.ready_log,
-                                     group=process.name, **common))
-        else:
-            port = service.local_worker_port(kind, cfg.port_base)
-            table.append(Program(process.name, local_argv(kind, None),
-                                 ready_log=kind.ready_log if kind.probe == "log" else "", port=port,
-                                 environment={"SHOP_HEALTH_PORT": str(port), "SHOP_HEALTH_HOST": LOOPBACK},
-                                 **common))
+    web = service.process("web")
+    # the service's own worker count, unless the caller set one for every service
+    workers = {"SHOP_WEB_WORKERS": str(service.local_web_workers)} \
+        if service.local_web_workers and not os.environ.get("SHOP_WEB_WORKERS") else {}
+    for index, port in enumerate(cfg.web_ports(service), start=1):
+        table.append(Program(f"{web.name}-{index}", local_argv(web.kind.argv(port)), folder, PRIORITY["web"],
+                             startsecs=5, stopsignal=web.kind.stop_signal, stopwaitsecs=web.kind.stop_grace_seconds,
+                             ready_port=port, group=web.name, environment=dict(workers), service=service.name))
+    worker = cfg.shop.local_worker(service)
+    if worker is not None:
+        port = worker.port(cfg.port_base)
+        table.append(Program(worker.name, local_argv(worker.argv()), folder, PRIORITY["worker"],
+                             stopsignal=worker.stop_signal, stopwaitsecs=worker.stop_grace_seconds, ready_port=port,
+                             environment={"SHOP_HEALTH_PORT": str(port), "SHOP_HEALTH_HOST": LOOPBACK},
+                             service=service.name))
     return table
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import topology
-from helpers import config, with_services
+from helpers import REAL, config, with_services
 from launcher.config import SetupError
 from launcher.gateway import local_servers, local_values, render_config, upstreams
 
@@ -41,7 +41,11 @@ upstream_keepalive = 4
 
 
 def test_rendered_config_has_the_upstreams_and_no_placeholder_left(monkeypatch, tmp_path):
-    cfg = config(monkeypatch, tmp_path)
+    # product with two local instances (the committed topology runs one): both are the upstream's servers
+    product = 'local_web_instances = 1\nreplicas = { web = 2, consumer = 1, relay = 1 }\nseed = ["seed_demo_catalog"]'
+    assert product in REAL
+    two = REAL.replace(product, product.replace("local_web_instances = 1", "local_web_instances = 2"))
+    cfg = config(monkeypatch, tmp_path, two)
     files = render_config(local_values(cfg, tmp_path / "c.crt", tmp_path / "c.key"), cfg.shop,
                           local_servers(cfg.shop, cfg.port_base))
     assert {"nginx.conf", "api.conf", "headers.conf", "mime.types"} <= set(files)
@@ -58,9 +62,10 @@ def test_render_only_writes_configs_that_nginx_and_supervisord_accept(tmp_path):
                             capture_output=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     nginx = (tmp_path / "data" / "gateway" / "nginx.conf").read_text()
-    assert "server 127.0.0.1:30013 max_fails=1 fail_timeout=2s;" in nginx  # order's second instance
+    assert "server 127.0.0.1:30003 max_fails=1 fail_timeout=2s;" in nginx  # order's web instance
     supervisor = (tmp_path / "data" / "run" / "supervisord.conf").read_text()
-    assert "--bind 127.0.0.1:30012" in supervisor  # product's second instance
+    assert "--bind 127.0.0.1:30002" in supervisor  # product's web instance
+    assert "run_worker consumer relay sender" in supervisor  # email's worker
 
 
 def test_the_public_url_reaches_the_template_and_a_malformed_one_stops_the_launcher(monkeypatch, tmp_path):

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import uuid
@@ -23,33 +21,16 @@ REPO = Path(__file__).resolve().parents[3]
 UP = REPO / "deploy" / "local" / "up.py"
 PYTHON = REPO / ".venv" / "bin" / "python"
 START_TIMEOUT = float(os.environ.get("SHOP_E2E_START_TIMEOUT", "300"))
-# every port a shop on base B takes: its web instances (topology.toml), then the sink, mailbox, HTTPS and HTTP
-OFFSETS = (*(p - topology.LOCAL_PORT_BASE for s in topology.load().services for p in s.local_web_ports()),
-           25, 26, 43, 80)
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
+SHOP = topology.load()
 
 
 class Shop:
     """One private shop and the launchers started for it."""
 
     def __init__(self, data_dir: Path):
-        for _ in range(200):
-            base = random.randrange(20000, 60000, 100)
-            if all(_free(base + offset) for offset in OFFSETS):
-                break
+        base = SHOP.free_port_base()
         self.base, self.data_dir, self.vhost = base, data_dir, f"shop-launcher-{uuid.uuid4().hex[:8]}"
-        self.env = {**os.environ, "SHOP_DATA_DIR": str(data_dir), "SHOP_PORT_BASE": str(base),
-                    "SHOP_HTTP_PORT": str(base + 80), "SHOP_HTTPS_PORT": str(base + 43),
-                    "SHOP_SMTP_PORT": str(base + 25), "SHOP_MAILBOX_PORT": str(base + 26),
+        self.env = {**os.environ, "SHOP_DATA_DIR": str(data_dir), **topology.private_shop_ports(base),
                     "RABBITMQ_URL": f"amqp://guest:guest@127.0.0.1:5672/{self.vhost}", "SHOP_DEMO_DATA": "0",
                     "SHOP_WEB_WORKERS": "1", "SHOP_START_TIMEOUT": str(int(START_TIMEOUT))}
         for name in ("EMAIL_HOST", "EMAIL_PORT", "IDENTITY_DATABASE_URL", "PRODUCT_DATABASE_URL",
@@ -112,7 +93,7 @@ def test_a_start_after_the_launcher_was_killed_stops_what_it_left_and_runs(shop)
     first.kill()
     first.wait(timeout=10)
     time.sleep(1)
-    assert not _free(shop.base + 1)  # the orphaned gunicorn master of identity still holds its port
+    assert not topology.port_free(shop.base + 1)  # the orphaned gunicorn master of identity still holds its port
 
     shop.ready.unlink(missing_ok=True)
     shop.start()
@@ -125,7 +106,7 @@ def test_a_start_after_the_launcher_was_killed_stops_what_it_left_and_runs(shop)
 def test_down_stops_a_running_shop_from_another_terminal(shop):
     launcher = shop.start()
     records = processes.live_records(shop.data_dir / "run" / "pids")
-    assert {"launcher", "supervisord", "gateway", "identity-web-1", "order-consumer"} <= set(records)
+    assert {"launcher", "supervisord", "gateway", "identity-web-1", "order-worker"} <= set(records)
 
     down = subprocess.run(["make", "--no-print-directory", "down"], env=shop.env, cwd=REPO, text=True,
                           capture_output=True, timeout=120)
@@ -133,7 +114,7 @@ def test_down_stops_a_running_shop_from_another_terminal(shop):
     assert down.returncode == 0, down.stdout + down.stderr
     assert launcher.wait(timeout=30) == 0  # the launcher saw an orderly stop
     assert [name for name, record in records.items() if processes.is_alive(record)] == []
-    assert all(_free(shop.base + offset) for offset in OFFSETS)
+    assert SHOP.private_shop_ports_free(shop.base)
 
 
 def test_a_closed_terminal_stops_the_whole_shop(shop):

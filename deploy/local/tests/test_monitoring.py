@@ -3,6 +3,7 @@ process (checked by promtool), the programs for Prometheus and the gateway's exp
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 
 import topology
@@ -20,16 +21,16 @@ def _by_name(table):
 def test_each_worker_gets_its_own_loopback_metrics_port_from_the_topology(monkeypatch, tmp_path):
     cfg = config(monkeypatch, tmp_path, SHOP_PORT_BASE="30000")
     table = _by_name(programs(cfg))
-    assert table["order-relay"].environment == {"SHOP_HEALTH_PORT": "30203", "SHOP_HEALTH_HOST": "127.0.0.1"}
-    assert table["product-consumer"].port == 30102 and table["email-sender"].port == 30304
+    assert table["order-worker"].environment == {"SHOP_HEALTH_PORT": "30103", "SHOP_HEALTH_HOST": "127.0.0.1"}
+    assert table["product-worker"].ready_port == 30102 and table["email-worker"].ready_port == 30104
     workers = [p for p in table.values() if "SHOP_HEALTH_PORT" in p.environment]
-    assert len(workers) == sum(len(s.processes) - 1 for s in cfg.shop.services)
+    assert len(workers) == len(cfg.shop.services)  # each runs at least a relay
     ports = [p.port for p in table.values() if p.port] + [p.ready_port for p in table.values() if p.ready_port]
     assert len(ports) == len(set(ports)), "two programs would listen on one port"
     cfg.run_dir.mkdir(parents=True)
     text = render_supervisor(cfg, list(table.values())).read_text()
     # (each line then ends with the service's own RABBITMQ_URL: test_secrets.py)
-    assert 'environment=SHOP_PROCESS_NAME="order-relay",SHOP_HEALTH_PORT="30203",SHOP_HEALTH_HOST="127.0.0.1",' \
+    assert 'environment=SHOP_PROCESS_NAME="order-worker",SHOP_HEALTH_PORT="30103",SHOP_HEALTH_HOST="127.0.0.1",' \
         'RABBITMQ_URL=' in text
     assert 'environment=SHOP_PROCESS_NAME="order-web-1",RABBITMQ_URL=' in text  # web serve /metrics on their port
 
@@ -42,13 +43,12 @@ def test_prometheus_scrapes_every_process_the_broker_and_the_gateway(monkeypatch
     config_ = json.loads(path.read_text())
     jobs = {job["job_name"]: job for job in config_["scrape_configs"]}
     shop_targets = {c["labels"]["process"]: c["targets"] for c in jobs["shop"]["static_configs"]}
-    kinds = {p.name for s in cfg.shop.services for p in s.processes}
     table = _by_name(programs(cfg))
-    served = {name: p for name, p in table.items() if name in kinds or name.rsplit("-", 1)[0] in kinds}
-    # the topology as committed: 6 web masters, 3 consumers, 4 relays, 1 sender; each a target on its own port
-    assert len(served) == sum(s.local_web_instances + len(s.processes) - 1 for s in cfg.shop.services) == 14
+    served = {name: p for name, p in table.items() if p.service}
+    # the topology as committed: one web master and one worker per service; each a target on its own port
+    assert len(served) == sum(s.local_web_instances + 1 for s in cfg.shop.services) == 8
     for name, program in served.items():
-        assert shop_targets[name] == [f"127.0.0.1:{program.ready_port or program.port}"], name
+        assert shop_targets[name] == [f"127.0.0.1:{program.ready_port}"], name
     assert set(shop_targets) == set(served)
     assert jobs["rabbitmq-queues"]["params"]["vhost"] == ["shop-x"]
     assert jobs["gateway"]["static_configs"][0]["targets"] == ["127.0.0.1:30092"]
@@ -90,15 +90,16 @@ def test_a_taken_metrics_port_is_named_before_starting(monkeypatch, tmp_path):
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        base = sock.getsockname()[1] - 203  # order-relay's port under this base is the one we hold
+        base = sock.getsockname()[1] - 103  # order-worker's port under this base is the one we hold
         sock.listen()
         cfg = config(monkeypatch, tmp_path, SHOP_PORT_BASE=str(base), SHOP_HTTP_PORT="0", SHOP_HTTPS_PORT="0")
-        with pytest.raises(SetupError, match="order-relay"):
+        with pytest.raises(SetupError, match="order-worker"):
             check_ports_free(cfg, programs(cfg))
 
 
 def test_the_topology_refuses_two_processes_on_one_local_port():
-    text = topology.TOPOLOGY_FILE.read_text().replace("local_port_offset = 300", "local_port_offset = 200")
+    # a worker offset of 0 puts every service's worker on its web port
+    text = topology.TOPOLOGY_FILE.read_text().replace("local_port_offset = 100", "local_port_offset = 0")
     import tempfile
     from pathlib import Path
 
@@ -108,3 +109,18 @@ def test_the_topology_refuses_two_processes_on_one_local_port():
         path.write_text(text)
         with pytest.raises(topology.TopologyError, match="share a local port"):
             topology.load(path)
+
+
+def test_a_private_shops_port_base_has_every_worker_and_monitoring_port_free():
+    # the one picker tests and benches share: a base is refused when any port the shop would take is held
+    shop = topology.load()
+    base = shop.free_port_base()
+    assert shop.private_shop_ports_free(base)
+    ports = topology.private_shop_ports(base)
+    assert ports["SHOP_PORT_BASE"] == str(base) and int(ports["SHOP_HTTP_PORT"]) > base
+    for offset in (max(shop.local_port_offsets()), shop.monitoring["local_nginx_exporter_offset"],
+                   int(ports["SHOP_SMTP_PORT"]) - base):
+        with socket.socket() as held:
+            held.bind(("127.0.0.1", base + offset))
+            held.listen()
+            assert not shop.private_shop_ports_free(base), offset

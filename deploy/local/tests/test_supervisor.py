@@ -31,13 +31,9 @@ def test_every_process_kind_of_every_service_is_a_program(monkeypatch, tmp_path)
     names = set(_by_name(programs(cfg)))
     expected = {"gateway", "smtp-sink", "prometheus", "nginx-exporter"}
     for service in topology.load().services:
-        for process in service.processes:
-            if process.kind.name == "web":
-                expected |= {f"{service.name}-web-{i}" for i in range(1, service.local_web_instances + 1)}
-            else:
-                expected.add(process.name)
+        expected |= {f"{service.name}-web-{i}" for i in range(1, service.local_web_instances + 1)}
+        expected.add(f"{service.name}-worker")  # every service here runs a relay at least
     assert names == expected
-    assert "identity-consumer" not in names  # identity consumes no event
 
 
 def test_web_instances_listen_ten_ports_apart_on_the_loopback(monkeypatch, tmp_path):
@@ -51,20 +47,21 @@ def test_web_instances_listen_ten_ports_apart_on_the_loopback(monkeypatch, tmp_p
         assert program.command[0].endswith("gunicorn")
         assert program.group == "identity-web"
     assert table["order-web-1"].ready_port == 30005
-    assert {"identity-relay", "identity-consumer"}.isdisjoint(table)  # identity declares only web here
+    assert "identity-worker" not in table  # identity declares only web here
 
 
-def test_workers_run_their_kinds_command_and_are_ready_by_their_log_line(monkeypatch, tmp_path):
-    cfg = config(monkeypatch, tmp_path, SHAPED)
+def test_a_services_worker_kinds_run_in_one_process_ready_by_its_readyz(monkeypatch, tmp_path):
+    cfg = config(monkeypatch, tmp_path, SHAPED, SHOP_PORT_BASE="30000")
     table = _by_name(programs(cfg))
-    consumer, relay = table["order-consumer"], table["order-relay"]
-    assert consumer.command[1:] == ["manage.py", "consume_events"]
-    assert consumer.directory.name == "order"
-    assert consumer.ready_log == cfg.shop.kinds["consumer"].ready_log
-    assert consumer.ready_port is None
-    assert relay.ready_log == cfg.shop.kinds["relay"].ready_log
-    assert relay.stopwaitsecs == cfg.shop.kinds["relay"].stop_grace_seconds
+    worker = table["order-worker"]
+    assert worker.command[1:] == ["manage.py", "run_worker", "consumer", "relay"]  # the declared kinds, in order
+    assert worker.command[0].endswith("python") and worker.directory.name == "order"
+    assert worker.ready_port == 30000 + 100 + 5 and worker.environment["SHOP_HEALTH_PORT"] == "30105"
+    assert worker.stopwaitsecs == max(cfg.shop.kinds[k].stop_grace_seconds for k in ("consumer", "relay"))
+    assert not {"order-consumer", "order-relay"} & set(table)
     assert table["order-web-1"].stopwaitsecs == cfg.shop.kinds["web"].stop_grace_seconds
+    email = _by_name(programs(config(monkeypatch, tmp_path)))["email-worker"]
+    assert email.command[3:] == ["consumer", "relay", "sender"]  # a service's own loop (email's sender) too
 
 
 def test_the_smtp_sink_runs_only_without_an_email_host_and_only_for_a_sender(monkeypatch, tmp_path):
@@ -95,3 +92,17 @@ def test_every_program_is_started_through_the_pid_recorder(monkeypatch, tmp_path
         assert f"[program:{program.name}]" in text
     assert "[group:identity-web]\nprograms=identity-web-1,identity-web-2,identity-web-3\n" in text
     assert "stopwaitsecs=15" in text and "stopwaitsecs=20" in text  # web's grace, and the workers'
+
+
+def test_a_services_declared_web_workers_reach_its_masters_unless_the_caller_sets_them(monkeypatch, tmp_path):
+    monkeypatch.delenv("SHOP_WEB_WORKERS", raising=False)
+    table = _by_name(programs(config(monkeypatch, tmp_path)))
+    shop = topology.load()
+    for service in shop.services:
+        declared = service.local_web_workers
+        assert table[f"{service.name}-web-1"].environment.get("SHOP_WEB_WORKERS") == (
+            str(declared) if declared else None)
+    assert table["identity-web-1"].environment["SHOP_WEB_WORKERS"] == "1"  # as committed: a light service
+    monkeypatch.setenv("SHOP_WEB_WORKERS", "3")
+    table = _by_name(programs(config(monkeypatch, tmp_path)))
+    assert all("SHOP_WEB_WORKERS" not in p.environment for p in table.values())  # the caller's 3 for every one

@@ -35,6 +35,21 @@ def on_starting(server):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)  # the workers, forked after this, inherit it
 
 
+def when_ready(server):
+    """Import the service once, in the master, before the workers fork from it: one Django start-up per master
+    instead of one per worker, and the workers share the imported code and data copy-on-write, so each costs a
+    fraction of a process. gunicorn's preload_app would do it before on_starting has set the metrics folder, which
+    prometheus_client reads when it is imported; so it is done here, and each worker's own load returns this app."""
+    import gc
+
+    server.app.wsgi()
+    # the import made prometheus_client open count files for the master itself: it serves no request, and each
+    # worker opens its own (prometheus_client starts afresh after a fork), so the master's zeros go
+    for path in _metrics_dir().glob(f"*_{os.getpid()}.db"):
+        path.unlink(missing_ok=True)
+    gc.freeze()  # the workers' garbage collections then leave the master's objects, and their pages, untouched
+
+
 def child_exit(server, worker):
     from prometheus_client import multiprocess
 

@@ -25,3 +25,5 @@ else:
 SHOPKIT_CONSUMER = {"HANDLERS": "tests.kitapp.handlers.HANDLERS", "RETRY_BASE_MS": 100, "MAX_ATTEMPTS": 3,
                     "PREFETCH": 8}
 SHOPKIT_OUTBOX = {"POLL_SECONDS": 5.0}
+# `run_worker`'s tests: a loop of the project's own beside shopkit's (see tests/kitapp/loops.py)
+SHOPKIT_WORKER_LOOPS = {"testloop": "tests.kitapp.loops.Loop"}

@@ -21,3 +21,7 @@ EMAIL_TIMEOUT = env_float("EMAIL_TIMEOUT", 10.0)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Shop <shop@localhost>")
 
 SHOP_EMAIL = env_group("SHOP_EMAIL_", conf.DELIVERY)
+
+# The loops `manage.py run_worker` may run here besides shopkit's consumer and relay (`make up` runs all three in one
+# process; send_emails runs the sender alone)
+SHOPKIT_WORKER_LOOPS = {"sender": "mail.sender.Sender"}

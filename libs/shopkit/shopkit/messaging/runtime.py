@@ -69,7 +69,8 @@ async def _heartbeat(health: HealthServer) -> None:
 def run_until_signalled(make_coroutine, *, ready: threading.Event | None = None) -> None:
     """Run ``make_coroutine(stop)`` until it returns; SIGTERM and SIGINT set ``stop`` so it can finish cleanly.
 
-    ``ready`` is the worker's own "connected and running" flag; with ``SHOP_HEALTH_PORT`` set it backs /readyz.
+    ``ready`` is the worker's own "connected and running" flag (anything with ``is_set()``: the worker's is every
+    loop's at once); with ``SHOP_HEALTH_PORT`` set it backs /readyz.
     """
 
     async def main():

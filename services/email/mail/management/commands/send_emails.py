@@ -1,8 +1,8 @@
-"""`manage.py send_emails`: deliver queued messages over SMTP until SIGTERM or SIGINT."""
+"""`manage.py send_emails`: deliver queued messages over SMTP until SIGTERM or SIGINT (`run_worker sender`)."""
 from django.core.management.base import BaseCommand
 
 from mail.sender import Sender
-from shopkit.messaging.runtime import run_until_signalled
+from shopkit.messaging.worker import run_worker
 
 
 class Command(BaseCommand):
@@ -14,5 +14,4 @@ class Command(BaseCommand):
                             help="how often an idle sender looks for due messages (SHOP_EMAIL_POLL_SECONDS)")
 
     def handle(self, *args, **options):
-        sender = Sender(poll_seconds=options["poll_seconds"])
-        run_until_signalled(sender.run, ready=sender.ready)
+        run_worker({"sender": Sender(poll_seconds=options["poll_seconds"])})
