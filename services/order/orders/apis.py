@@ -171,8 +171,9 @@ class OrderListCreateApi(GenericAPIView):
         )
         # A repeat answers like the first request did (201, same order), marked so a client can tell.
         headers = {"Location": f"/api/v1/orders/{order.id}/"}
-        if not created:
-            headers["Idempotent-Replayed"] = "true"
+        if created:
+            return Response(OrderOutput(selectors.order_as_placed(order)).data, status=201, headers=headers)
+        headers["Idempotent-Replayed"] = "true"
         return _order_response(order.id, request.user, status=201, headers=headers)
 
 

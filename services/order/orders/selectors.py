@@ -32,6 +32,17 @@ def order_get(*, user, order_id) -> Order:
     return order
 
 
+def order_as_placed(order: Order) -> Order:
+    """An order ``services.order_place`` has just created, as ``order_get`` would read it, without a query: its
+    lines and status history are the rows its transaction wrote, loaded as ``prefetch_related`` loads them."""
+    for name, rows in order.rows_written.items():
+        # What django.db.models.prefetch_related_objects stores: the relation's queryset, already evaluated.
+        queryset = getattr(order, name).all()
+        queryset._result_cache, queryset._prefetch_done = list(rows), True
+        order._prefetched_objects_cache = {**getattr(order, "_prefetched_objects_cache", {}), name: queryset}
+    return order
+
+
 def order_timeline(*, user, order_id) -> list[dict]:
     """What happened to one order the caller may see, oldest first: each status it entered and each message the
     email service sent or gave up on for it, as ``{at, kind, title, detail, correlation_id}``.

@@ -48,7 +48,8 @@ def order_place(*, customer: Customer, items: list[dict], shipping_address: dict
 
     With an ``idempotency_key``, a repeated request (same key, same ``fingerprint``) returns the order the first
     one placed, and ``created`` is False; the unique (customer, key) row makes two simultaneous requests place one
-    order between them.
+    order between them. A new order also carries the rows its transaction wrote (``rows_written``, for
+    ``selectors.order_as_placed``).
 
     Raises ApplicationError 400 (``errors.items[i]`` says what is wrong with line i), IdempotencyKeyReused (422)
     when the key came with another body before.
@@ -57,9 +58,13 @@ def order_place(*, customer: Customer, items: list[dict], shipping_address: dict
         earlier = _order_for_idempotency_key(customer_id=customer.id, key=idempotency_key, fingerprint=fingerprint)
         if earlier is not None:
             return earlier, False
+    # Checked and priced before the transaction: on SQLite it holds the service's one write lock from BEGIN, and
+    # the replica is read the same either way (it may change a moment later in both cases; the snapshot is what
+    # the order was placed at).
+    lines = _priced_lines(items)
     try:
         with transaction.atomic():
-            order = _order_create(customer=customer, items=items, shipping_address=shipping_address)
+            order = _order_create(customer=customer, lines=lines, shipping_address=shipping_address)
             if idempotency_key:
                 IdempotencyRecord.objects.create(customer_id=customer.id, key=idempotency_key,
                                                  fingerprint=fingerprint, order=order)
@@ -71,6 +76,7 @@ def order_place(*, customer: Customer, items: list[dict], shipping_address: dict
         if earlier is None:
             raise
         return earlier, False
+    log.info("order placed", order_id=str(order.id), total=str(order.total), lines=len(lines))
     return order, True
 
 
@@ -83,29 +89,30 @@ def _order_for_idempotency_key(*, customer_id: str, key: str, fingerprint: str) 
     return record.order
 
 
-def _order_create(*, customer: Customer, items: list[dict], shipping_address: dict) -> Order:
-    lines = _priced_lines(items)
+def _order_create(*, customer: Customer, lines: list[dict], shipping_address: dict) -> Order:
+    """Insert the order, its lines (one statement) and its first status, and emit order.placed: four INSERTs."""
     total = sum((line["line_total"] for line in lines), Decimal("0.00"))
     order = Order.objects.create(
         customer_id=customer.id, customer_email=customer.email, customer_name=customer.name or "",
         status=constants.PENDING, currency=lines[0]["currency"], total=total,
         shipping_address=_address(shipping_address),
     )
-    OrderLine.objects.bulk_create([
+    order_lines = OrderLine.objects.bulk_create([
         OrderLine(order=order, position=position, product_id=line["product_id"], sku=line["sku"], name=line["name"],
                   unit_price=line["unit_price"], quantity=line["quantity"], line_total=line["line_total"])
         for position, line in enumerate(lines)
     ])
-    StatusHistory.objects.create(order=order, status=constants.PENDING, at=order.created_at,
-                                 reason=constants.REASON_PLACED, correlation_id=_correlation_id())
+    history = StatusHistory.objects.create(order=order, status=constants.PENDING, at=order.created_at,
+                                           reason=constants.REASON_PLACED, correlation_id=_correlation_id())
+    # The rows as written, for the 201 answer (selectors.order_as_placed): no need to read them back.
+    order.rows_written = {"lines": order_lines, "history": [history]}
     emit(events.ORDER_PLACED, {
         "order_id": str(order.id),
         "customer_id": order.customer_id,
         "customer_email": order.customer_email,
         "customer_name": order.customer_name,
-        **_items_and_total(order),
+        **_items_and_total(order, order_lines),
     }, subject=str(order.id))
-    log.info("order placed", order_id=str(order.id), total=str(order.total), lines=len(lines))
     return order
 
 
@@ -206,7 +213,7 @@ def order_confirm_for_reservation(*, order_id) -> Order | None:
     earlier copy. Those are logged and change nothing. Raises EventRefused for an order this service never had
     (no retry can help: the consumer parks the event at once).
     """
-    with transaction.atomic():
+    with _event_transaction():
         order = _order_lock_for_event(order_id, events.STOCK_RESERVED)
         if order.status != constants.PENDING:
             log.info("stock.reserved ignored", order_id=str(order.id), status=order.status)
@@ -225,7 +232,7 @@ def order_reject_for_reservation_failure(*, order_id, shortages: list[dict]) -> 
     Any other status (cancelled meanwhile, or an earlier copy already rejected it) is logged and changes nothing.
     Raises EventRefused for an order this service never had.
     """
-    with transaction.atomic():
+    with _event_transaction():
         order = _order_lock_for_event(order_id, events.STOCK_RESERVATION_FAILED)
         if order.status != constants.PENDING:
             log.info("stock.reservation_failed ignored", order_id=str(order.id), status=order.status)
@@ -241,6 +248,16 @@ def order_reject_for_reservation_failure(*, order_id, shortages: list[dict]) -> 
             "items": _items_and_total(order)["items"],
         }, subject=str(order.id))
     return order
+
+
+def _event_transaction():
+    """The transaction of an incoming event's effect: its own when called alone, the caller's when there is one.
+
+    The consumer applies each event inside a transaction (or a savepoint of a batch) with its inbox record, and
+    rolls that back if the effect raises; a savepoint of the effect's own would only add two round trips to the
+    database per event. Called alone (a test, a shell), it is an ordinary transaction.
+    """
+    return transaction.atomic(savepoint=False)
 
 
 def _order_lock(order_id) -> Order:
@@ -284,12 +301,15 @@ def _correlation_id() -> str:
     return (current_correlation_id() or "")[:100]
 
 
-def _items_and_total(order: Order) -> dict:
+def _items_and_total(order: Order, lines: list[OrderLine] | None = None) -> dict:
+    """The order's lines (read unless given, in position order) and total, as the events carry them."""
+    if lines is None:
+        lines = order.lines.order_by("position")
     return {
         "items": [{
             "product_id": line.product_id, "sku": line.sku, "name": line.name, "quantity": line.quantity,
             "unit_price": _money(line.unit_price), "line_total": _money(line.line_total),
-        } for line in order.lines.order_by("position")],
+        } for line in lines],
         "total": _money(order.total),
         "currency": order.currency,
     }
@@ -323,7 +343,7 @@ def product_replica_delete(*, product_id: str, version: int) -> bool:
 
 
 def _replica_write(*, product_id: str, version: int, fields: dict) -> bool:
-    with transaction.atomic():
+    with _event_transaction():
         # One conditional UPDATE: two consumers applying versions of one product can never go backwards.
         updated = ProductReplica.objects.filter(product_id=product_id, version__lt=version).update(
             version=version, updated_at=timezone.now(), **fields)
@@ -350,9 +370,14 @@ def order_email_record(*, order_id: str, email_id: str, kind: str, to: str, outc
 
     Emits nothing. A second report of the same outcome changes nothing; returns whether a row was written.
     """
-    with transaction.atomic():
-        _, created = OrderEmail.objects.get_or_create(
-            email_id=str(email_id), outcome=outcome,
-            defaults={"order_id": str(order_id), "kind": kind[:30], "to": to[:254], "at": at,
-                      "correlation_id": (correlation_id or "")[:100]})
-    return created
+    try:
+        # Insert first: a report is nearly always new, and the unique (email, outcome) pair tells a repeat. The
+        # block is a savepoint inside the consumer's transaction, so a refused INSERT undoes nothing else.
+        with transaction.atomic():
+            OrderEmail.objects.create(email_id=str(email_id), outcome=outcome, order_id=str(order_id),
+                                      kind=kind[:30], to=to[:254], at=at, correlation_id=(correlation_id or "")[:100])
+    except IntegrityError:
+        if not OrderEmail.objects.filter(email_id=str(email_id), outcome=outcome).exists():
+            raise
+        return False
+    return True

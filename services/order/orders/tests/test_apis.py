@@ -153,6 +153,34 @@ def test_line2_may_be_left_out_and_the_country_is_upper_cased(client, ada, pen):
     assert response.json()["shipping_address"] == {**ADDRESS, "line2": "", "country": "GB"}
 
 
+@pytest.mark.parametrize("key", [None, "key-1"])
+def test_the_201_answer_is_what_a_get_of_the_order_shows(client, ada, make_replica, key):
+    # A new order is answered from the rows its transaction wrote, a repeat from the database: both as GET reads.
+    products = [make_replica(price=price) for price in ("12.50", "0.10", "3")]
+    data = {"items": [{"product_id": p.product_id, "quantity": q} for p, q in zip(products, (3, 7, 1))]
+            + [{"product_id": products[0].product_id, "quantity": 2}],
+            "shipping_address": {**ADDRESS, "line2": None, "country": "gb"}}
+    extra = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+
+    answers = [post(client, ORDERS, data, ada["headers"], **extra) for _ in range(2 if key else 1)]
+
+    shown = client.get(answers[0]["Location"], **ada["headers"]).json()
+    assert [answer.json() for answer in answers] == [shown] * len(answers)
+    assert shown["total"] == "66.20" and [item["quantity"] for item in shown["items"]] == [5, 7, 1]
+
+
+@pytest.mark.parametrize("lines", [1, 10])
+def test_placing_costs_the_same_few_statements_whatever_the_number_of_lines(client, ada, make_replica,
+                                                                            django_assert_num_queries, lines):
+    data = {"items": [{"product_id": make_replica().product_id, "quantity": 1} for _ in range(lines)],
+            "shipping_address": ADDRESS}
+    # The replica's products in one SELECT; then one transaction (a savepoint inside the test's own) with four
+    # INSERTs: the order, every line, its first status, the outbox row. The answer reads nothing back.
+    with django_assert_num_queries(7):
+        response = post(client, ORDERS, data, ada["headers"])
+    assert response.status_code == 201 and len(response.json()["items"]) == lines
+
+
 # --- Idempotency-Key ----------------------------------------------------------------------------------------------
 
 def test_the_same_key_and_body_return_the_same_order(client, ada, pen):

@@ -197,3 +197,50 @@ def test_a_step_that_loses_the_race_for_the_reservation_applies_after_the_winner
     assert len(looks) == 2  # it looked again, in the same transaction, instead of failing for a retry
     assert Reservation.objects.get(order_id="o-1").state == constants.RESERVATION_RELEASED
     assert levels(product) == (5, 0)
+
+
+# --- what a saga step costs the database ---------------------------------------------------------------------------
+# The consumer runs a handler inside its transaction, after the inbox record (shopkit's statements, not counted
+# here). These pin the handler's own statements: each is a round trip to a server database, and a change that
+# adds one per line, or a savepoint per event, shows here rather than in a benchmark.
+
+@pytest.mark.parametrize("lines", [1, 4])
+def test_reserving_costs_the_same_few_statements_whatever_the_number_of_lines(make_product, django_assert_num_queries,
+                                                                             lines):
+    products = [make_product(stock=5) for _ in range(lines)]
+    # lock the stock rows (with the products' orderable flags), look up the reservation, insert it in a
+    # savepoint (the race with a cancel), one UPDATE of every stock row, one INSERT of every line, the outbox row
+    with django_assert_num_queries(8):
+        HANDLERS[events.ORDER_PLACED](placed("o-1", *[(product.id, 2) for product in products]))
+    assert [levels(product) for product in products] == [(5, 2)] * lines
+
+
+@pytest.mark.parametrize("lines", [1, 4])
+def test_a_reservation_that_fails_costs_the_same_few_statements_whatever_the_number_of_lines(
+        make_product, django_assert_num_queries, lines):
+    products = [make_product(stock=1) for _ in range(lines)]
+    with django_assert_num_queries(6):  # as a reservation, without the stock UPDATE and the lines
+        HANDLERS[events.ORDER_PLACED](placed("o-1", *[(product.id, 2) for product in products]))
+    assert len(outbox_events(events.STOCK_RESERVATION_FAILED)[0]["data"]["shortages"]) == lines
+
+
+@pytest.mark.parametrize("lines", [1, 4])
+def test_releasing_and_shipping_cost_the_same_few_statements_whatever_the_number_of_lines(
+        make_product, django_assert_num_queries, lines):
+    products = [make_product(stock=5) for _ in range(lines)]
+    deliver(placed("o-1", *[(product.id, 2) for product in products]))
+    deliver(placed("o-2", *[(product.id, 1) for product in products]))
+    # the reservation, its lines, the stock rows locked, one UPDATE of them, the reservation's state, the outbox
+    with django_assert_num_queries(6):
+        HANDLERS[events.ORDER_CANCELLED](cancelled("o-1"))
+    with django_assert_num_queries(5):  # as a release, emitting nothing
+        HANDLERS[events.ORDER_SHIPPED](shipped("o-2"))
+    assert [levels(product) for product in products] == [(4, 0)] * lines
+
+
+def test_a_repeated_order_placed_costs_two_statements(make_product, django_assert_num_queries):
+    product = make_product(stock=5)
+    deliver(placed("o-1", (product.id, 2)))
+    with django_assert_num_queries(2):  # the stock rows locked, the reservation found: nothing else
+        HANDLERS[events.ORDER_PLACED](placed("o-1", (product.id, 2)))
+    assert levels(product) == (5, 2)
