@@ -295,6 +295,13 @@ def test_category_links_carry_no_argument_the_list_ignores(client, category, set
     assert body["next"] == "https://shop.example.com/api/v1/categories/?page=2&page_size=1"
 
 
+def test_pages_say_their_length_so_they_need_no_chunking(client, make_product):
+    product = make_product()
+    for url in (LIST, detail(product)):
+        response = client.get(url)
+        assert int(response["Content-Length"]) == len(response.content) > 0
+
+
 def test_signed_in_reads_are_private(client, make_product):
     product = make_product()
     assert client.get(detail(product), **customer())["Cache-Control"] == "private, no-cache"
