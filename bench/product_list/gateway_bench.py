@@ -1,0 +1,236 @@
+"""Benchmark: issue 12's catalog rows, through the gateway `make up` renders, each next to its reference in one run.
+
+Usage: .venv/bin/python bench/product_list/gateway_bench.py [--seconds 10] [--rounds 1] [--connections 16]
+                                                            [--profile-nginx] [--keep]
+
+A private shop is started the way the saga bench starts one (bench/saga/saga_bench.py's Shop: `deploy/local/up.py
+--no-install`, its own SHOP_DATA_DIR, ports and RabbitMQ vhost, the per-address rate limits lifted), seeded with
+the demo catalog. Beside it, two references on the same machine at the same time:
+- **nginx static**: an nginx of the bench's own (same worker count as the gateway) answering `return 200`;
+- **values()**: a plain Django view returning `values()` of 20 products (bench_urls.py), under gunicorn with the
+  services' own gunicorn settings, reached directly (no gateway), reading the shop's own product database.
+Then wrk (2 threads, --connections) measures, round after round:
+- the gateway's cached anonymous list (`/api/v1/products/`)                     → ratio to nginx static
+- the same list with a cache-busting argument new on every request (`?_=<random>`) → ratio to values()
+- the list with a filter value new on every request (`max_price=99999998.<random>`: the same 20 rows, but a page
+  nothing has cached, at the gateway or in the service: the page rendered afresh)  → ratio to values()
+For each it prints req/s, p50/p99 latency, non-2xx answers, the gateway's X-Cache-Status of a sample request and
+the CPU the nginx workers (gateway or reference) and the product web workers spent per request.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+sys.path.insert(0, str(HERE.parent / "saga"))
+
+from saga_bench import Shop, _free  # noqa: E402  (the saga bench's shop, started as `make up` starts one)
+
+TICKS = os.sysconf("SC_CLK_TCK")
+STATIC_CONF = """\
+worker_processes auto;
+daemon off;
+pid {run}/nginx.pid;
+error_log {run}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {run}/client_body;
+    proxy_temp_path {run}/proxy;
+    fastcgi_temp_path {run}/fastcgi;
+    uwsgi_temp_path {run}/uwsgi;
+    scgi_temp_path {run}/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{ return 200 "ok"; }}
+    }}
+}}
+"""
+
+
+def _port() -> int:
+    for port in range(18100, 19000):
+        if _free(port):
+            return port
+    raise RuntimeError("no free port")
+
+
+def _wait(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], text=True, capture_output=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def _cpu_ticks(pids: list[int]) -> int:
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total
+
+
+class StaticNginx:
+    """The reference: nginx doing nothing but `return 200`, with the gateway's worker count."""
+
+    def __init__(self, folder: Path):
+        self.folder, self.port = folder, _port()
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "nginx.conf").write_text(STATIC_CONF.format(run=folder, port=self.port))
+        self.process = subprocess.Popen(["nginx", "-p", f"{folder}/", "-c", str(folder / "nginx.conf"),
+                                         "-e", str(folder / "error.log")])
+        self.url = f"http://127.0.0.1:{self.port}/"
+        _wait(self.url)
+
+    def workers(self) -> list[int]:
+        return _children(self.process.pid)
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGQUIT)
+        self.process.wait(timeout=30)
+
+
+class ValuesBaseline:
+    """The reference: bench_urls.py's plain values() view under gunicorn with the services' settings, reading
+    the shop's product database (the same rows the gateway serves)."""
+
+    def __init__(self, shop: Shop):
+        self.port = _port()
+        env = {**shop.env, "DJANGO_SETTINGS_MODULE": "bench_settings", "SHOP_LOG_LEVEL": "WARNING",
+               "PYTHONPATH": os.pathsep.join([str(HERE), str(REPO / "services" / "product")]),
+               "SHOP_PROCESS_NAME": "bench-values-web"}
+        self.process = subprocess.Popen(
+            [str(REPO / ".venv" / "bin" / "gunicorn"), "config.wsgi", "--config", "python:shopkit.gunicorn_conf",
+             "--bind", f"127.0.0.1:{self.port}", "--log-level", "warning"],
+            cwd=REPO / "services" / "product", env=env)
+        self.url = f"http://127.0.0.1:{self.port}/bench/values/"
+        _wait(self.url)
+
+    def workers(self) -> list[int]:
+        return _children(self.process.pid)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def wrk(url: str, *, seconds: int, connections: int, script: Path | None = None) -> dict:
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    if script:
+        command[1:1] = ["-s", str(script)]
+    out = subprocess.run(command, text=True, capture_output=True, check=True).stdout
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "requests": requests,
+            "p50": re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1),
+            "p99": re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1),
+            "non_2xx": int(non_2xx.group(1)) if non_2xx else 0, "socket_errors": errors.group(1) if errors else ""}
+
+
+def sample(url: str) -> tuple[str, bytes]:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.headers.get("X-Cache-Status", "-"), response.read()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10, help="wrk's duration per scenario")
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--keep", action="store_true", help="keep the shop's data folder (logs) afterwards")
+    args = parser.parse_args()
+    if not shutil.which("wrk") or not shutil.which("nginx"):
+        print("wrk and nginx are needed (bench/product_list/run.sh installs wrk)", file=sys.stderr)
+        return 2
+
+    shop = Shop(keep=args.keep)
+    shop.env["SHOP_DEMO_DATA"] = "1"  # the demo catalog: 50 products, 20 a page
+    scratch = Path(tempfile.mkdtemp(prefix="shop-bench-static-"))
+    static = baseline = None
+    print(f"starting a shop in {shop.data_dir} (port base {shop.base}, product database "
+          f"{shop.databases['product']})", flush=True)
+    try:
+        shop.start()
+        static, baseline = StaticNginx(scratch), ValuesBaseline(shop)
+        gateway = shop.gateway_url + "/api/v1/products/"
+        _wait(gateway)
+        pids = shop.pids()
+        gateway_nginx = [pid for name, pid in pids.items() if name == "gateway"]
+        product_web = [pid for name, pid in pids.items() if name.startswith("product-web")]
+        # the body a cache-busting argument gets is the cached page itself
+        assert sample(gateway + "?_=check")[1] == sample(gateway)[1], "a cache buster changed the page"
+        def gateway_workers():
+            return _children(gateway_nginx[0])
+
+        # name, URL, wrk script, whose nginx workers, a URL that stands for the scenario's requests
+        scenarios = [
+            ("nginx static `return 200` (reference)", static.url, None, static.workers, None),
+            ("values() 20 rows, gunicorn direct (reference)", baseline.url, None, None, None),
+            ("gateway: list, cached", gateway, None, gateway_workers, gateway),
+            ("gateway: list + cache buster ?_=<random>", gateway + "?page=1", HERE / "bust.lua", gateway_workers,
+             gateway + "?page=1&_=probe"),
+            ("gateway: list, rendered afresh (new max_price)", gateway + "?page=1", HERE / "miss.lua",
+             gateway_workers, gateway + "?page=1&max_price=99999998.5"),
+        ]
+        print(f"wrk: 2 threads, {args.connections} connections, {args.seconds}s per scenario; "
+              f"load average before: {os.getloadavg()[0]:.2f}", flush=True)
+        header = f"{'scenario':50} {'req/s':>9} {'p50':>9} {'p99':>9} {'nginx µs/req':>12} {'web ms/req':>10}  cache"
+        results: dict[str, list[float]] = {}
+        for round_number in range(1, args.rounds + 1):
+            print(f"-- round {round_number}\n{header}", flush=True)
+            for name, url, script, nginx_workers, probe in scenarios:
+                nginx_pids = nginx_workers() if nginx_workers else []
+                web_pids = [c for pid in product_web for c in _children(pid)] + baseline.workers()
+                before_nginx, before_web = _cpu_ticks(nginx_pids), _cpu_ticks(web_pids)
+                result = wrk(url, seconds=args.seconds, connections=args.connections, script=script)
+                nginx_us = f"{(_cpu_ticks(nginx_pids) - before_nginx) / TICKS * 1e6 / result['requests']:.0f}" \
+                    if nginx_pids else "-"
+                web_ms = (_cpu_ticks(web_pids) - before_web) / TICKS * 1e3 / result["requests"]
+                cache = sample(probe)[0] if probe else ""
+                results.setdefault(name, []).append(result["rps"])
+                trouble = (f"  non-2xx {result['non_2xx']}" if result["non_2xx"] else "") + \
+                          (f"  socket errors {result['socket_errors']}" if result["socket_errors"] else "")
+                print(f"{name:50} {result['rps']:9.0f} {result['p50']:>9} {result['p99']:>9} {nginx_us:>12} "
+                      f"{web_ms:10.2f}  {cache}{trouble}", flush=True)
+        best = {name: max(values) for name, values in results.items()}
+        static_rps, values_rps = best[scenarios[0][0]], best[scenarios[1][0]]
+        print(f"load average after: {os.getloadavg()[0]:.2f}\nratios (best round of each):")
+        print(f"  gateway cached / nginx static:          {best[scenarios[2][0]] / static_rps:.2f}  (goal ≥ 0.5)")
+        print(f"  gateway cache buster / values() direct: {best[scenarios[3][0]] / values_rps:.2f}  (goal ≥ 1.0)")
+        print(f"  gateway rendered afresh / values():     {best[scenarios[4][0]] / values_rps:.2f}")
+    finally:
+        for reference in (static, baseline):
+            if reference is not None:
+                reference.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
+        shop.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
