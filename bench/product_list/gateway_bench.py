@@ -5,8 +5,9 @@ Usage: .venv/bin/python bench/product_list/gateway_bench.py [--seconds 10] [--ro
 
 A private shop is started the way the saga bench starts one (bench/saga/saga_bench.py's Shop: `deploy/local/up.py
 --no-install`, its own SHOP_DATA_DIR, ports and RabbitMQ vhost, the per-address rate limits lifted), seeded with
-the demo catalog. Beside it, two references on the same machine at the same time:
-- **nginx static**: an nginx of the bench's own (same worker count as the gateway) answering `return 200`;
+the demo catalog. Beside it, references on the same machine at the same time:
+- **nginx static**: an nginx of the bench's own (same worker count as the gateway) answering `return 200`, and
+  the same nginx serving a static file as large as the cached page (what the payload alone costs);
 - **values()**: a plain Django view returning `values()` of 20 products (bench_urls.py), under gunicorn with the
   services' own gunicorn settings, reached directly (no gateway), reading the shop's own product database.
 Then wrk (2 threads, --connections) measures, round after round:
@@ -29,6 +30,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -54,6 +57,7 @@ http {{
     server {{
         listen 127.0.0.1:{port};
         location / {{ return 200 "ok"; }}
+        location = /page.json {{ root {run}; open_file_cache max=10; }}
     }}
 }}
 """
@@ -109,6 +113,11 @@ class StaticNginx:
     def workers(self) -> list[int]:
         return _children(self.process.pid)
 
+    def serve_file(self, body: bytes) -> str:
+        """The URL of a static file with ``body``: what nginx costs for a page of that size and nothing else."""
+        (self.folder / "page.json").write_bytes(body)
+        return self.url + "page.json"
+
     def stop(self) -> None:
         self.process.send_signal(signal.SIGQUIT)
         self.process.wait(timeout=30)
@@ -136,6 +145,15 @@ class ValuesBaseline:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=30)
+
+
+@dataclass
+class Scenario:
+    name: str
+    url: str
+    script: Path | None = None  # wrk's Lua script: a URL of its own per request
+    nginx_workers: Callable[[], list[int]] | None = None  # whose CPU per request the nginx column shows
+    probe: str | None = None  # a request like the scenario's: its X-Cache-Status is shown
 
 
 def wrk(url: str, *, seconds: int, connections: int, script: Path | None = None) -> dict:
@@ -189,42 +207,42 @@ def main() -> int:
         def gateway_workers():
             return _children(gateway_nginx[0])
 
-        # name, URL, wrk script, whose nginx workers, a URL that stands for the scenario's requests
-        scenarios = [
-            ("nginx static `return 200` (reference)", static.url, None, static.workers, None),
-            ("values() 20 rows, gunicorn direct (reference)", baseline.url, None, None, None),
-            ("gateway: list, cached", gateway, None, gateway_workers, gateway),
-            ("gateway: list + cache buster ?_=<random>", gateway + "?page=1", HERE / "bust.lua", gateway_workers,
-             gateway + "?page=1&_=probe"),
-            ("gateway: list, rendered afresh (new max_price)", gateway + "?page=1", HERE / "miss.lua",
-             gateway_workers, gateway + "?page=1&max_price=99999998.5"),
-        ]
+        scenarios = {
+            "static": Scenario("nginx static `return 200` (reference)", static.url, nginx_workers=static.workers),
+            "values": Scenario("values() 20 rows, gunicorn direct (reference)", baseline.url),
+            "file": Scenario("nginx static file of the cached page's size", static.serve_file(sample(gateway)[1]),
+                             nginx_workers=static.workers),
+            "cached": Scenario("gateway: list, cached", gateway, nginx_workers=gateway_workers, probe=gateway),
+            "buster": Scenario("gateway: list + cache buster ?_=<random>", gateway + "?page=1", HERE / "bust.lua",
+                               gateway_workers, gateway + "?page=1&_=probe"),
+            "afresh": Scenario("gateway: list, rendered afresh (new max_price)", gateway + "?page=1",
+                               HERE / "miss.lua", gateway_workers, gateway + "?page=1&max_price=99999998.5"),
+        }
         print(f"wrk: 2 threads, {args.connections} connections, {args.seconds}s per scenario; "
               f"load average before: {os.getloadavg()[0]:.2f}", flush=True)
         header = f"{'scenario':50} {'req/s':>9} {'p50':>9} {'p99':>9} {'nginx µs/req':>12} {'web ms/req':>10}  cache"
-        results: dict[str, list[float]] = {}
+        best: dict[str, float] = {}
         for round_number in range(1, args.rounds + 1):
             print(f"-- round {round_number}\n{header}", flush=True)
-            for name, url, script, nginx_workers, probe in scenarios:
-                nginx_pids = nginx_workers() if nginx_workers else []
+            for key, scenario in scenarios.items():
+                nginx_pids = scenario.nginx_workers() if scenario.nginx_workers else []
                 web_pids = [c for pid in product_web for c in _children(pid)] + baseline.workers()
                 before_nginx, before_web = _cpu_ticks(nginx_pids), _cpu_ticks(web_pids)
-                result = wrk(url, seconds=args.seconds, connections=args.connections, script=script)
+                result = wrk(scenario.url, seconds=args.seconds, connections=args.connections, script=scenario.script)
                 nginx_us = f"{(_cpu_ticks(nginx_pids) - before_nginx) / TICKS * 1e6 / result['requests']:.0f}" \
                     if nginx_pids else "-"
                 web_ms = (_cpu_ticks(web_pids) - before_web) / TICKS * 1e3 / result["requests"]
-                cache = sample(probe)[0] if probe else ""
-                results.setdefault(name, []).append(result["rps"])
+                cache = sample(scenario.probe)[0] if scenario.probe else ""
+                best[key] = max(best.get(key, 0.0), result["rps"])
                 trouble = (f"  non-2xx {result['non_2xx']}" if result["non_2xx"] else "") + \
                           (f"  socket errors {result['socket_errors']}" if result["socket_errors"] else "")
-                print(f"{name:50} {result['rps']:9.0f} {result['p50']:>9} {result['p99']:>9} {nginx_us:>12} "
-                      f"{web_ms:10.2f}  {cache}{trouble}", flush=True)
-        best = {name: max(values) for name, values in results.items()}
-        static_rps, values_rps = best[scenarios[0][0]], best[scenarios[1][0]]
+                print(f"{scenario.name:50} {result['rps']:9.0f} {result['p50']:>9} {result['p99']:>9} "
+                      f"{nginx_us:>12} {web_ms:10.2f}  {cache}{trouble}", flush=True)
         print(f"load average after: {os.getloadavg()[0]:.2f}\nratios (best round of each):")
-        print(f"  gateway cached / nginx static:          {best[scenarios[2][0]] / static_rps:.2f}  (goal ≥ 0.5)")
-        print(f"  gateway cache buster / values() direct: {best[scenarios[3][0]] / values_rps:.2f}  (goal ≥ 1.0)")
-        print(f"  gateway rendered afresh / values():     {best[scenarios[4][0]] / values_rps:.2f}")
+        print(f"  gateway cached / nginx static:           {best['cached'] / best['static']:.2f}  (goal ≥ 0.5)")
+        print(f"  gateway cached / static file, same size: {best['cached'] / best['file']:.2f}")
+        print(f"  gateway cache buster / values() direct:  {best['buster'] / best['values']:.2f}  (goal ≥ 1.0)")
+        print(f"  gateway rendered afresh / values():      {best['afresh'] / best['values']:.2f}")
     finally:
         for reference in (static, baseline):
             if reference is not None:
