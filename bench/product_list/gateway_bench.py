@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import re
 import shutil
 import signal
@@ -153,7 +154,7 @@ class Scenario:
     url: str
     script: Path | None = None  # wrk's Lua script: a URL of its own per request
     nginx_workers: Callable[[], list[int]] | None = None  # whose CPU per request the nginx column shows
-    probe: str | None = None  # a request like the scenario's: its X-Cache-Status is shown
+    probe: Callable[[], str] | None = None  # a URL like the scenario's requests: its X-Cache-Status is shown
 
 
 def wrk(url: str, *, seconds: int, connections: int, script: Path | None = None) -> dict:
@@ -212,11 +213,13 @@ def main() -> int:
             "values": Scenario("values() 20 rows, gunicorn direct (reference)", baseline.url),
             "file": Scenario("nginx static file of the cached page's size", static.serve_file(sample(gateway)[1]),
                              nginx_workers=static.workers),
-            "cached": Scenario("gateway: list, cached", gateway, nginx_workers=gateway_workers, probe=gateway),
+            "cached": Scenario("gateway: list, cached", gateway, nginx_workers=gateway_workers,
+                               probe=lambda: gateway),
             "buster": Scenario("gateway: list + cache buster ?_=<random>", gateway + "?page=1", HERE / "bust.lua",
-                               gateway_workers, gateway + "?page=1&_=probe"),
+                               gateway_workers, lambda: gateway + f"?page=1&_={random.randrange(10**9)}"),
             "afresh": Scenario("gateway: list, rendered afresh (new max_price)", gateway + "?page=1",
-                               HERE / "miss.lua", gateway_workers, gateway + "?page=1&max_price=99999998.5"),
+                               HERE / "miss.lua", gateway_workers,
+                               lambda: gateway + f"?page=1&max_price=99999998.{random.randrange(10**9)}"),
         }
         print(f"wrk: 2 threads, {args.connections} connections, {args.seconds}s per scenario; "
               f"load average before: {os.getloadavg()[0]:.2f}", flush=True)
@@ -232,7 +235,7 @@ def main() -> int:
                 nginx_us = f"{(_cpu_ticks(nginx_pids) - before_nginx) / TICKS * 1e6 / result['requests']:.0f}" \
                     if nginx_pids else "-"
                 web_ms = (_cpu_ticks(web_pids) - before_web) / TICKS * 1e3 / result["requests"]
-                cache = sample(scenario.probe)[0] if scenario.probe else ""
+                cache = sample(scenario.probe())[0] if scenario.probe else ""
                 best[key] = max(best.get(key, 0.0), result["rps"])
                 trouble = (f"  non-2xx {result['non_2xx']}" if result["non_2xx"] else "") + \
                           (f"  socket errors {result['socket_errors']}" if result["socket_errors"] else "")
