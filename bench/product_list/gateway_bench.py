@@ -117,6 +117,9 @@ class StaticNginx:
     def serve_file(self, body: bytes) -> str:
         """The URL of a static file with ``body``: what nginx costs for a page of that size and nothing else."""
         (self.folder / "page.json").write_bytes(body)
+        # run as root, nginx's workers are `nobody`: they must be able to read it
+        self.folder.chmod(0o755)
+        (self.folder / "page.json").chmod(0o644)
         return self.url + "page.json"
 
     def stop(self) -> None:
