@@ -58,7 +58,7 @@ def _known_arguments(request, names: frozenset[str]) -> Request:
     nothing but the key: every URL that differs from another only by such arguments, or by their order, shares
     one rendered page, one ETag and the same links. The page is rendered from this request, so what is kept
     under its key can only depend on what the key holds. The gateway's micro-cache keys pages the same way
-    (deploy/nginx/nginx.conf.template, $catalog_cache_key).
+    (deploy/nginx/nginx.conf.template: the catalog location's proxy_cache_key).
     """
     query = QueryDict(mutable=True)
     for name in sorted(names.intersection(request.query_params)):
