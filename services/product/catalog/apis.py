@@ -1,11 +1,13 @@
 """HTTP views of the catalog: parse the request, call a selector or service, shape the answer and its caching."""
+import copy
 import hashlib
 
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -48,6 +50,32 @@ def _conditional(request, audience: str, key: str, last_modified):
     return etag, seconds, not_modified
 
 
+def _known_arguments(request, names: frozenset[str]) -> Request:
+    """The request as a list reads it: only the query arguments in ``names``, each with its last value (as Django
+    and DRF read a repeated one), in name order.
+
+    Any other argument (a cache buster, utm_*, a typo) never changes a list's answer, so dropping it changes
+    nothing but the key: every URL that differs from another only by such arguments, or by their order, shares
+    one rendered page, one ETag and the same links. The page is rendered from this request, so what is kept
+    under its key can only depend on what the key holds. The gateway's micro-cache keys pages the same way
+    (deploy/nginx/nginx.conf.template: the catalog location's proxy_cache_key).
+    """
+    query = QueryDict(mutable=True)
+    for name in sorted(names.intersection(request.query_params)):
+        query[name] = request.query_params[name]
+    query._mutable = False
+    known = copy.copy(request._request)
+    known.GET = query
+    known.META = {**known.META, "QUERY_STRING": query.urlencode()}
+    return Request(known)
+
+
+def _json(body: bytes) -> HttpResponse:
+    # With its length said, gunicorn need not chunk it, and the gateway serves its cached copy with the length
+    # too: one write per hit, no chunk framing.
+    return HttpResponse(body, content_type="application/json", headers={"Content-Length": str(len(body))})
+
+
 def _cached(response, audience: str, etag: str, last_modified: int | None):
     response["Cache-Control"] = _CACHE_CONTROL[audience]
     response["Vary"] = "Authorization"
@@ -60,13 +88,17 @@ def _cached(response, audience: str, etag: str, last_modified: int | None):
 
 # ------------------------------------------------------------------------------------------- categories
 
+_PAGE_ARGUMENTS = frozenset({Pagination.page_query_param, Pagination.page_size_query_param})
+
+
 class CategoryListApi(APIView):
     pagination_class = Pagination  # DESIGN.md §5: every list is paginated (also tells the OpenAPI generator)
 
     @extend_schema(responses=CategorySerializer(many=True), summary="All categories, by name, paginated.")
     def get(self, request):
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(selectors.category_list(), request, view=self)
+        page = paginator.paginate_queryset(selectors.category_list(), _known_arguments(request, _PAGE_ARGUMENTS),
+                                           view=self)
         response = paginator.get_paginated_response(page)
         response["Cache-Control"] = constants.PUBLIC_CACHE_CONTROL
         return response
@@ -84,6 +116,10 @@ def _list_filters(request, *, staff: bool) -> dict:
     return filters
 
 
+# The arguments the product list reads: its filters and ordering, and the page. The gateway's cache key names the
+# same ones; tests/e2e/test_gateway_cache.py checks it against the OpenAPI document.
+LIST_ARGUMENTS = frozenset(ProductListQuerySerializer().fields) | _PAGE_ARGUMENTS
+
 _LIST_PARAMETERS = [
     ProductListQuerySerializer,
     OpenApiParameter("page", int, description="A page number within the paginated result set."),
@@ -99,22 +135,23 @@ class ProductListCreateApi(APIView):
                    summary="Active products, filtered, ordered and paginated.")
     def get(self, request):
         audience = _audience(request)
+        known = _known_arguments(request, LIST_ARGUMENTS)
         version, changed_at = selectors.catalog_state()
         etag, last_modified, not_modified = _conditional(
-            request, audience, f"{request.get_full_path()}|{version}", changed_at)
+            request, audience, f"{known.get_full_path()}|{version}", changed_at)
         if not_modified is not None:
             return _cached(not_modified, audience, etag, last_modified)
         # The page's links start with SHOP_PUBLIC_URL, whatever Host the request named; the Host is in the key
         # all the same, so a page made for one host name is never served for another. A page is rendered (and
         # its query checked) once per catalog state; an invalid query is a 400 and never kept.
-        key = (audience == "staff", request.get_host(), request.get_full_path(), version)
+        key = (audience == "staff", request.get_host(), known.get_full_path(), version)
         body = PAGES.get(key)
         if body is None:
-            rows = selectors.product_list(**_list_filters(request, staff=audience == "staff"))
-            page = _PAGINATION.counted_page(request, lambda offset, limit: selectors.product_page(rows, offset, limit))
+            rows = selectors.product_list(**_list_filters(known, staff=audience == "staff"))
+            page = _PAGINATION.counted_page(known, lambda offset, limit: selectors.product_page(rows, offset, limit))
             body = _JSON.render(page)
             PAGES.put(key, body)
-        return _cached(HttpResponse(body, content_type="application/json"), audience, etag, last_modified)
+        return _cached(_json(body), audience, etag, last_modified)
 
     @extend_schema(request=ProductCreateSerializer, responses={201: ProductSerializer},
                    summary="Staff: add a product (emits product.created).")
@@ -150,7 +187,7 @@ class ProductDetailApi(APIView):
                 raise NotFound("No such product.")
             body = _JSON.render(product)
             PAGES.put(key, body)
-        return _cached(HttpResponse(body, content_type="application/json"), audience, etag, last_modified)
+        return _cached(_json(body), audience, etag, last_modified)
 
     @extend_schema(request=ProductUpdateSerializer, responses=ProductSerializer,
                    summary="Staff: change a product (version +1, emits product.updated).")

@@ -252,6 +252,56 @@ def test_a_deleted_product_changes_the_list_etag(client, make_product):
     assert response.status_code == 200 and response.json()["count"] == 0
 
 
+def test_arguments_the_list_ignores_share_its_cached_page_and_etag(client, make_product,
+                                                                  django_assert_num_queries):
+    for _ in range(3):
+        make_product()
+    first = client.get(LIST + "?page_size=2&ordering=-price")
+    # a cache buster, tracking arguments, another order: the page rendered for the first URL, by one query (the
+    # catalog's version), with the same ETag and links that carry none of the ignored arguments
+    for url in (LIST + "?_=12345&page_size=2&ordering=-price&utm_source=mail",
+                LIST + "?ordering=-price&page_size=2", LIST + "?ordering=-price&page_size=2&unknown="):
+        with django_assert_num_queries(1):
+            again = client.get(url)
+        assert again.content == first.content, url
+        assert again["ETag"] == first["ETag"], url
+    assert first.json()["next"].endswith("/api/v1/products/?ordering=-price&page=2&page_size=2")
+
+
+def test_an_argument_the_list_reads_is_a_page_of_its_own(client, make_product, django_assert_num_queries):
+    make_product(price="1.00")
+    make_product(price="2.00")
+    first = client.get(LIST + "?page_size=1")
+    for url in (LIST + "?page_size=1&ordering=-price", LIST + "?page_size=1&page=2",
+                LIST + "?page_size=1&max_price=1.50&min_price=1.50", LIST + "?page_size=1&search=Product"):
+        with django_assert_num_queries(2):  # the version, then the page: rendered afresh
+            again = client.get(url)
+        assert again.status_code == 200 and again["ETag"] != first["ETag"], url
+
+
+def test_a_repeated_argument_means_its_last_value_for_the_page_and_its_key(client, make_product):
+    for _ in range(3):
+        make_product()
+    assert len(client.get(LIST + "?page_size=1").json()["results"]) == 1  # rendered and kept under page_size=1
+    repeated = client.get(LIST + "?page_size=1&page_size=2")
+    assert len(repeated.json()["results"]) == 2
+    assert repeated["ETag"] == client.get(LIST + "?page_size=2")["ETag"]
+
+
+def test_category_links_carry_no_argument_the_list_ignores(client, category, settings):
+    settings.SHOP_PUBLIC_URL = "https://shop.example.com"
+    Category.objects.create(slug="tea", name="Tea")
+    body = client.get("/api/v1/categories/?utm_campaign=spring&page_size=1&_=99").json()
+    assert body["next"] == "https://shop.example.com/api/v1/categories/?page=2&page_size=1"
+
+
+def test_pages_say_their_length_so_they_need_no_chunking(client, make_product):
+    product = make_product()
+    for url in (LIST, detail(product)):
+        response = client.get(url)
+        assert int(response["Content-Length"]) == len(response.content) > 0
+
+
 def test_signed_in_reads_are_private(client, make_product):
     product = make_product()
     assert client.get(detail(product), **customer())["Cache-Control"] == "private, no-cache"
