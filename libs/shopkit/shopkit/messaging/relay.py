@@ -6,11 +6,6 @@ reconnects with back-off and carries on where it stopped. The relay is woken by 
 
 Several replicas may run against PostgreSQL or MySQL: each batch is published while holding the lease row
 (``SELECT … FOR UPDATE SKIP LOCKED``), so one replica publishes at a time and order is kept; the others stand by.
-
-On SQLite marking a batch sent needs the file's one write lock, which the web processes and the consumer hold
-in turn: the relay takes it only when it is free at once, and otherwise publishes on (the rows it published are
-remembered and skipped) and marks them later, in one transaction, so lock waits never hold up publishing. A
-relay that dies before marking them publishes them again after its restart: consumers' inboxes absorb them.
 """
 import asyncio
 import concurrent.futures
@@ -21,7 +16,7 @@ import time
 from datetime import timedelta
 
 import aio_pika
-from django.db import OperationalError, close_old_connections, connection, connections, transaction
+from django.db import close_old_connections, connection, connections, transaction
 from django.utils import timezone
 
 from shopkit import metrics
@@ -36,8 +31,6 @@ log = get_logger(__name__)
 
 LEASE = "relay"
 PUBLISH_TIMEOUT = 10.0  # seconds to wait for a batch's confirms before treating the connection as lost
-MARK_RETRY_SECONDS = 0.05  # SQLite: how soon a relay holding published, unmarked rows tries to mark them again
-UNMARKED_MAX_BATCHES = 4  # SQLite: with this many batches published and unmarked, the relay waits for the lock
 BROKER_ERRORS = (aio_pika.exceptions.AMQPError, aio_pika.exceptions.ChannelInvalidStateError, ConnectionError,
                  OSError, asyncio.TimeoutError, concurrent.futures.TimeoutError)
 
@@ -59,7 +52,6 @@ class Relay:
         self._exchange = None
         self._wake: asyncio.Event | None = None
         self._last_prune = 0.0
-        self._unmarked: list[int] = []  # SQLite: published and confirmed, not yet marked sent (the lock was busy)
         self.ready = threading.Event()  # set while connected to the broker
 
     # --- the loop -------------------------------------------------------------------------------------
@@ -106,17 +98,6 @@ class Relay:
             self._db.shutdown(wait=True)
 
     async def _publish_until_stopped(self, stop: asyncio.Event) -> None:
-        try:
-            await self._publish_loop(stop)
-        finally:
-            if stop.is_set() and self._unmarked:  # stopping: what it published is marked before it exits
-                try:
-                    await self._run_db(self.mark_unmarked)
-                except DATABASE_UNAVAILABLE as exc:  # published and confirmed: at worst they go out once more
-                    log.warning("relay could not mark its last rows sent", error=repr(exc),
-                                rows=len(self._unmarked))
-
-    async def _publish_loop(self, stop: asyncio.Event) -> None:
         db_backoff = 0.0
         while not stop.is_set():
             self._wake.clear()
@@ -135,8 +116,7 @@ class Relay:
                 continue  # more are waiting
             waiter = asyncio.ensure_future(self._wake.wait())
             stopper = asyncio.ensure_future(stop.wait())
-            timeout = MARK_RETRY_SECONDS if self._unmarked else self.poll_seconds
-            await asyncio.wait({waiter, stopper}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({waiter, stopper}, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
             waiter.cancel()
             stopper.cancel()
 
@@ -166,43 +146,18 @@ class Relay:
                     self.mark_sent([row.id for row in rows])
         else:
             # SQLite: a write transaction would lock out the web processes while waiting for confirms, so
-            # read, publish, then mark in a short transaction — when the lock is free; see the module's doc.
-            # (One relay per SQLite file; see README.)
+            # read, publish, then mark in a short transaction. (One relay per SQLite file; see README.)
             rows = list(self._pending())
             if rows:
                 self._publish_rows(rows)
-                self._unmarked.extend(row.id for row in rows)
-            if self._unmarked:
-                if len(self._unmarked) >= UNMARKED_MAX_BATCHES * self.batch_size or not rows:
-                    self.mark_unmarked()  # enough waiting, or nothing else to do: wait for the lock
-                else:
-                    self._mark_unmarked_if_free()
+                with transaction.atomic():
+                    self.mark_sent([row.id for row in rows])
         self.published += len(rows)
         return len(rows)
 
     def _pending(self):
-        return OutboxMessage.objects.filter(sent_at__isnull=True).exclude(id__in=self._unmarked).order_by(
-            "id").only("id", "event_id", "event_type", "body")[: self.batch_size]
-
-    def mark_unmarked(self) -> None:
-        """SQLite: mark every published row not marked yet, waiting for the write lock (up to the busy timeout;
-        after that the rows stay remembered and the loop tries again once the database answers)."""
-        with transaction.atomic():
-            self.mark_sent(self._unmarked)
-        self._unmarked = []
-
-    def _mark_unmarked_if_free(self) -> None:
-        busy_timeout_ms = int(connection.settings_dict.get("OPTIONS", {}).get("timeout", 5) * 1000)
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA busy_timeout = 0")  # BEGIN IMMEDIATE fails at once when another writer holds it
-        try:
-            self.mark_unmarked()
-        except OperationalError as exc:
-            if "locked" not in str(exc):
-                raise
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
+        return OutboxMessage.objects.filter(sent_at__isnull=True).order_by("id").only(
+            "id", "event_id", "event_type", "body")[: self.batch_size]
 
     def _publish_rows(self, rows) -> None:
         future = asyncio.run_coroutine_threadsafe(self._publish(rows), self._loop)
