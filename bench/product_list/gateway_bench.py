@@ -39,7 +39,8 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path.insert(0, str(HERE.parent / "saga"))
 
-from saga_bench import Shop, _free  # noqa: E402  (the saga bench's shop, started as `make up` starts one)
+from saga_bench import Shop  # noqa: E402  (the saga bench's shop, started as `make up` starts one)
+from topology import port_free  # noqa: E402  (saga_bench put deploy/ on the path)
 
 TICKS = os.sysconf("SC_CLK_TCK")
 STATIC_CONF = """\
@@ -66,7 +67,7 @@ http {{
 
 def _port() -> int:
     for port in range(18100, 19000):
-        if _free(port):
+        if port_free(port):
             return port
     raise RuntimeError("no free port")
 
