@@ -124,7 +124,8 @@ bench: deps
 	$(VENV)/bin/pip install -q locust py-spy
 	$(PY) bench/messaging/relay_bench.py
 	bash bench/product_list/run.sh
-	$(PY) bench/saga/saga_bench.py --profile 30 --locust 60
+	$(PY) bench/footprint/footprint.py
+	$(PY) bench/saga/saga_bench.py --rate 50 --profile 30 --locust 60
 
 clean:
 	rm -rf var $(VENV) frontend/node_modules frontend/dist
