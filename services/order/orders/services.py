@@ -9,7 +9,7 @@ from django.utils import timezone
 from shopkit import events, metrics
 from shopkit.context import current_correlation_id
 from shopkit.logging import get_logger
-from shopkit.messaging.handling import EventRefused
+from shopkit.messaging.handling import EventRefused, effect_transaction
 from shopkit.messaging.outbox import emit
 from shopkit.problems import ApplicationError, Conflict, NotFound
 
@@ -213,7 +213,7 @@ def order_confirm_for_reservation(*, order_id) -> Order | None:
     earlier copy. Those are logged and change nothing. Raises EventRefused for an order this service never had
     (no retry can help: the consumer parks the event at once).
     """
-    with _event_transaction():
+    with effect_transaction():
         order = _order_lock_for_event(order_id, events.STOCK_RESERVED)
         if order.status != constants.PENDING:
             log.info("stock.reserved ignored", order_id=str(order.id), status=order.status)
@@ -232,7 +232,7 @@ def order_reject_for_reservation_failure(*, order_id, shortages: list[dict]) -> 
     Any other status (cancelled meanwhile, or an earlier copy already rejected it) is logged and changes nothing.
     Raises EventRefused for an order this service never had.
     """
-    with _event_transaction():
+    with effect_transaction():
         order = _order_lock_for_event(order_id, events.STOCK_RESERVATION_FAILED)
         if order.status != constants.PENDING:
             log.info("stock.reservation_failed ignored", order_id=str(order.id), status=order.status)
@@ -249,15 +249,6 @@ def order_reject_for_reservation_failure(*, order_id, shortages: list[dict]) -> 
         }, subject=str(order.id))
     return order
 
-
-def _event_transaction():
-    """The transaction of an incoming event's effect: its own when called alone, the caller's when there is one.
-
-    The consumer applies each event inside a transaction (or a savepoint of a batch) with its inbox record, and
-    rolls that back if the effect raises; a savepoint of the effect's own would only add two round trips to the
-    database per event. Called alone (a test, a shell), it is an ordinary transaction.
-    """
-    return transaction.atomic(savepoint=False)
 
 
 def _order_lock(order_id) -> Order:
@@ -343,7 +334,7 @@ def product_replica_delete(*, product_id: str, version: int) -> bool:
 
 
 def _replica_write(*, product_id: str, version: int, fields: dict) -> bool:
-    with _event_transaction():
+    with effect_transaction():
         # One conditional UPDATE: two consumers applying versions of one product can never go backwards.
         updated = ProductReplica.objects.filter(product_id=product_id, version__lt=version).update(
             version=version, updated_at=timezone.now(), **fields)

@@ -13,7 +13,7 @@ from catalog.locks import stock_lock
 from catalog.models import Category, Product, Reservation, ReservationLine, Stock, StockAdjustment
 from shopkit import events
 from shopkit.logging import get_logger
-from shopkit.messaging.handling import EventRefused
+from shopkit.messaging.handling import EventRefused, effect_transaction
 from shopkit.messaging.outbox import emit
 from shopkit.problems import ApplicationError, Conflict, NotFound
 
@@ -186,7 +186,7 @@ def reservation_create(*, order_id: str, items: list[tuple[str, int]]) -> Reserv
         parsed = _as_uuid(str(product_id))
         requested[str(parsed) if parsed else str(product_id)] += int(quantity)
     known_ids = {key: _as_uuid(key) for key in requested}
-    with _saga_step_transaction():
+    with effect_transaction():
         # Stock first, reservation second: a concurrent duplicate waits on the stock locks, then sees ours.
         stocks = stock_lock((pid for pid in known_ids.values() if pid is not None), with_orderable=True)
         step = _reservation_step(order_id, constants.STEP_PLACE)
@@ -228,7 +228,7 @@ def reservation_release(*, order_id: str) -> Reservation:
     also emits stock.released, as from now on nothing is or will be held for it. A reservation that is already
     released, was rejected or was committed (shipped) is left alone, emitting nothing.
     """
-    with _saga_step_transaction():
+    with effect_transaction():
         step = _reservation_step(order_id, constants.STEP_CANCEL)
         if step.changes_nothing:
             return step.reservation
@@ -258,7 +258,7 @@ def reservation_commit(*, order_id: str) -> Reservation:
     service ships only confirmed orders, so this is an inconsistency for a person to look at, and the consumer
     parks the event at once with this message.
     """
-    with _saga_step_transaction():
+    with effect_transaction():
         step = _reservation_step(order_id, constants.STEP_SHIP)
         if step.changes_nothing:
             return step.reservation
@@ -333,15 +333,6 @@ def _reservation_step(order_id: str, step: str) -> _ReservationStep:
         log.info("saga step changes nothing", order_id=order_id, step=step, state=state)
     return _ReservationStep(order_id, step, reservation, row[step])
 
-
-def _saga_step_transaction():
-    """The transaction of a saga step: its own when called alone, the caller's when there is one.
-
-    The consumer applies each event inside a transaction (or a savepoint of a batch) with its inbox record, and
-    rolls that back if the step raises; a savepoint of the step's own would only add two round trips to the
-    database per event. Called alone (a test, a shell), it is an ordinary transaction.
-    """
-    return transaction.atomic(savepoint=False)
 
 
 def _stocks_save(stocks, now, *fields: str) -> None:
