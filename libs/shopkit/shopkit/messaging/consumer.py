@@ -271,10 +271,6 @@ class Consumer:
             lost.cancel()
             channel_closed.cancel()
 
-    async def process(self, message: aio_pika.abc.AbstractIncomingMessage, channel) -> None:
-        """Handle one delivery (a batch of one)."""
-        await self.process_batch([message], channel)
-
     async def process_batch(self, messages: list[aio_pika.abc.AbstractIncomingMessage], channel) -> None:
         """Apply ``messages`` (in delivery order) in one hop to the database thread, then ack them after commit.
 
