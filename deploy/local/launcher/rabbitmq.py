@@ -118,12 +118,9 @@ def ensure_service_users(cfg: Config, progress: Progress) -> None:
     with progress.step(f"Giving each service its own RabbitMQ user in vhost {_vhost(cfg)!r}"):
         api_said = "it does not answer"
         if port_open(host, cfg.shop.broker["management_port"], timeout=0.5):
-            auth = "Basic " + base64.b64encode(
-                f"{unquote(url.username or 'guest')}:{unquote(url.password or 'guest')}".encode()).decode()
-            request = urllib.request.Request(api, data=json.dumps(document).encode(), method="POST",
-                                             headers={"Authorization": auth, "Content-Type": "application/json"})
             try:
-                urllib.request.urlopen(request, timeout=30).close()
+                _management_call(api, "POST", document, unquote(url.username or "guest"),
+                                 unquote(url.password or "guest"), timeout=30)
                 return
             except (urllib.error.URLError, OSError) as exc:
                 api_said = str(exc)
@@ -170,6 +167,14 @@ def _definitions_file_for_cli(document: dict):
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _management_call(url: str, method: str, body: dict, user: str, password: str, *, timeout: float) -> None:
+    """One JSON request to RabbitMQ's management API with basic auth; raises URLError/OSError when it fails."""
+    auth = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method=method,
+                                     headers={"Authorization": auth, "Content-Type": "application/json"})
+    urllib.request.urlopen(request, timeout=timeout).close()
+
+
 def _rabbitmqctl() -> str | None:
     return shutil.which("rabbitmqctl") or ("/usr/sbin/rabbitmqctl" if Path("/usr/sbin/rabbitmqctl").exists() else None)
 
@@ -186,16 +191,13 @@ def ensure_vhost(host: str, vhost: str, user: str, password: str, management_por
     call, where each rabbitmqctl call starts an Erlang VM: about a second of CPU), else with rabbitmqctl when the
     broker is local and we may use it."""
     api = f"http://{host}:{management_port}/api"
-    auth = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
     api_said = "it does not answer"
     if port_open(host, management_port, timeout=0.5):
         try:
             for path, body in ((f"/vhosts/{quote(vhost, safe='')}", {}),
                                (f"/permissions/{quote(vhost, safe='')}/{quote(user, safe='')}",
                                 {"configure": ".*", "write": ".*", "read": ".*"})):
-                request = urllib.request.Request(api + path, data=json.dumps(body).encode(), method="PUT",
-                                                 headers={"Authorization": auth, "Content-Type": "application/json"})
-                urllib.request.urlopen(request, timeout=10).close()
+                _management_call(api + path, "PUT", body, user, password, timeout=10)
             return
         except (urllib.error.URLError, OSError) as exc:
             api_said = str(exc)
