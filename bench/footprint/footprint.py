@@ -25,7 +25,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -39,6 +38,8 @@ REPO = Path(__file__).resolve().parents[2]
 PYTHON = REPO / ".venv" / "bin" / "python"
 sys.path.insert(0, str(REPO / "deploy"))
 import topology  # noqa: E402  (deploy/topology.py: the free port base of a private shop)
+sys.path.insert(0, str(REPO / "bench" / "saga"))
+from saga_bench import stop_launcher  # noqa: E402  (the saga bench's way to stop a shop)
 
 ADMIN_EMAIL, ADMIN_PASSWORD = "footprint-admin@example.com", "footprint-admin-password"
 OUTSIDE = ("launcher", "supervisord")  # the records that are not programs
@@ -132,12 +133,7 @@ class Shop:
         return elapsed
 
     def stop(self) -> None:
-        if self.launcher and self.launcher.poll() is None:
-            self.launcher.send_signal(signal.SIGTERM)
-            try:
-                self.launcher.wait(timeout=90)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.launcher.pid, signal.SIGKILL)
+        stop_launcher(self.launcher)
 
     def cleanup(self) -> None:
         self.stop()

@@ -60,6 +60,17 @@ def _order_port(base: int) -> int:
     return topology.load().service("order").local_web_ports(base)[0]
 
 
+def stop_launcher(launcher: subprocess.Popen | None) -> None:
+    """Stop a shop started with `deploy/local/up.py` as `make up`'s Ctrl-C would (SIGTERM: every process stops
+    cleanly); kill its whole session if it has not stopped after 90 s."""
+    if launcher and launcher.poll() is None:
+        launcher.send_signal(signal.SIGTERM)
+        try:
+            launcher.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            os.killpg(launcher.pid, signal.SIGKILL)
+
+
 class Shop:
     def __init__(self, keep: bool):
         self.keep = keep
@@ -100,12 +111,7 @@ class Shop:
             time.sleep(0.5)
 
     def stop(self) -> None:
-        if self.launcher and self.launcher.poll() is None:
-            self.launcher.send_signal(signal.SIGTERM)
-            try:
-                self.launcher.wait(timeout=90)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.launcher.pid, signal.SIGKILL)
+        stop_launcher(self.launcher)
         subprocess.run(["rabbitmqctl", "-q", "delete_vhost", self.vhost], capture_output=True, timeout=60)
         if not self.keep:
             shutil.rmtree(self.data_dir, ignore_errors=True)
