@@ -485,19 +485,27 @@ def reference_broker(shop: Shop, count: int = 300) -> dict:
 
 # --- profiling --------------------------------------------------------------------------------------------------
 def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
-    """User + system CPU seconds of each program and its children so far (Linux /proc)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    found = {}
-    for name, pid in pids.items():
-        total = 0.0
-        for p in [pid, *_children(pid)]:
-            try:
-                fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-                total += (int(fields[11]) + int(fields[12])) / tick
-            except (OSError, IndexError):
-                pass
-        found[name] = total
+    """User + system CPU seconds so far of each program and its children (Linux /proc), and of what else shares
+    the cores: this bench's own client threads and the broker."""
+    found = {name: _tree_cpu_seconds(pid) for name, pid in pids.items()}
+    own = os.times()
+    found["load-generator"] = own.user + own.system
+    broker = subprocess.run(["pgrep", "-o", "beam.smp"], capture_output=True, text=True).stdout.split()
+    if broker:
+        found["rabbitmq"] = _tree_cpu_seconds(int(broker[0]))
     return found
+
+
+def _tree_cpu_seconds(pid: int) -> float:
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for p in [pid, *_children(pid)]:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, IndexError):
+            pass
+    return total
 
 
 def _children(pid: int) -> list[int]:
@@ -509,8 +517,9 @@ def _children(pid: int) -> list[int]:
 
 
 def profile_with_py_spy(shop: Shop, seconds: int, folder: Path) -> dict:
-    """py-spy samples each saga process (raw collapsed stacks, one file each) while load runs: under `make up`
-    a service's consumer and relay are one process, <service>-worker."""
+    """py-spy samples each saga process (raw collapsed stacks, one file each) while load runs, only the thread
+    that holds the GIL (so the samples are where the Python CPU goes, not lock or I/O waits): under `make up`
+    a service's consumer and relay (and email's sender) are one process, <service>-worker."""
     spy = shutil.which("py-spy", path=str(REPO / ".venv" / "bin")) or shutil.which("py-spy")
     if not spy:
         return {"error": "py-spy is not installed (make bench installs it)"}
@@ -518,13 +527,13 @@ def profile_with_py_spy(shop: Shop, seconds: int, folder: Path) -> dict:
     procs = {}
     for name, pid in shop.pids().items():
         saga_process = any(k in name for k in ("worker", "consumer", "relay", "web"))
-        if name.split("-")[0] in ("order", "product") and saga_process:
+        if name.split("-")[0] in ("order", "product", "email") and saga_process:
             targets = _children(pid) if "web" in name else [pid]  # gunicorn: the workers, not the master
             for target in targets[:2]:
                 out = folder / f"{name}-{target}.txt"
                 procs[f"{name}-{target}"] = (subprocess.Popen(
                     [spy, "record", "--pid", str(target), "--duration", str(seconds), "--rate", "200",
-                     "--format", "raw", "--output", str(out), "--nonblocking"],
+                     "--format", "raw", "--output", str(out), "--nonblocking", "--gil"],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), out)
     return procs
 
