@@ -8,8 +8,8 @@ _lock = threading.Lock()
 _away: list = []  # (wrapper, its real settings) of every thread whose database was taken away
 
 
-def _nowhere(settings: dict) -> dict:
-    if settings["ENGINE"].endswith("sqlite3"):
+def _nowhere(settings: dict, vendor: str) -> dict:
+    if vendor == "sqlite":
         return {**settings, "NAME": "/nonexistent-shopkit-outage/db.sqlite3"}  # cannot be opened
     with socket.socket() as sock:  # a port nothing listens on: connecting is refused, as when the server is down
         sock.bind(("127.0.0.1", 0))
@@ -25,7 +25,7 @@ def take_database_away() -> None:
     wrapper = connections[DEFAULT_DB_ALIAS]  # this thread's own (django.db.connection is a proxy to it)
     with _lock:
         _away.append((wrapper, wrapper.settings_dict))
-        wrapper.settings_dict = _nowhere(wrapper.settings_dict)
+        wrapper.settings_dict = _nowhere(wrapper.settings_dict, wrapper.vendor)
     if not wrapper.in_atomic_block:
         wrapper.close()
 
