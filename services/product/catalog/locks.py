@@ -1,19 +1,25 @@
-"""The one place stock rows get locked: always in primary-key (product id) order, so two transactions that
-need overlapping products queue up instead of deadlocking."""
+"""The one place catalog rows get locked: stock rows always in primary-key (product id) order, so two transactions
+that need overlapping products queue up instead of deadlocking; and an order's reservation row.
+
+The two SELECTs are spelled out once per kind of database (``vendor``, the builders' cache key) and number of
+rows, from the models' tables and columns, rather than built by the ORM: every saga step runs them, and the ORM
+would resolve and compile the same expression tree afresh each time (more CPU than the database spends on them)."""
 import uuid
+import weakref
+from functools import lru_cache
 
-from django.db.models import Exists, OuterRef
+from django.db import connection
 
-from catalog.models import Product, Stock
+from catalog.models import Product, Reservation, Stock
 
 
 def stock_lock(product_ids, *, with_orderable: bool = False) -> dict[uuid.UUID, Stock]:
     """Lock the stock rows of ``product_ids`` until the transaction ends; return them by product id.
 
     Must run inside ``transaction.atomic()``. On PostgreSQL and MySQL this is ``SELECT … FOR UPDATE ORDER BY
-    product_id``. SQLite has no row locks and Django skips FOR UPDATE there; its IMMEDIATE transactions (see
-    shopkit.db) take the database's write lock at BEGIN, so writers are serialised before they read.
-    Ids with no stock row (unknown products) are simply absent from the result.
+    product_id``. SQLite has no row locks (FOR UPDATE is left out there, as Django does); its IMMEDIATE
+    transactions (see shopkit.db) take the database's write lock at BEGIN, so writers are serialised before they
+    read. Ids with no stock row (unknown products) are simply absent from the result.
 
     ``with_orderable`` gives each row an ``orderable`` attribute (its product is active and not deleted) from
     the same statement. It is a subquery, not a join, so FOR UPDATE still locks the stock rows alone.
@@ -21,9 +27,88 @@ def stock_lock(product_ids, *, with_orderable: bool = False) -> dict[uuid.UUID, 
     ids = sorted(set(product_ids))
     if not ids:
         return {}
-    rows = Stock.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    pk = Stock._meta.pk
+    params = [True] if with_orderable else []  # Product.active: the subquery comes before the ids in the text
+    params += [pk.get_db_prep_value(product_id, connection) for product_id in ids]
+    with connection.cursor() as cursor:
+        cursor.execute(_stock_lock_sql(connection.vendor, len(ids), with_orderable), params)
+        rows = cursor.fetchall()
+    stocks = _instances(Stock, rows)
     if with_orderable:
-        rows = rows.annotate(orderable=Exists(
-            Product.objects.filter(pk=OuterRef("pk"), active=True, deleted_at__isnull=True)))
-    return {stock.pk: stock for stock in rows}
+        for stock, row in zip(stocks, rows):
+            stock.orderable = bool(row[-1])  # 1/0 on SQLite and MySQL
+    return {stock.pk: stock for stock in stocks}
 
+
+def reservation_lock(order_id: str) -> Reservation | None:
+    """Lock the reservation of ``order_id`` until the transaction ends (None when the order has none yet)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_reservation_lock_sql(connection.vendor), [order_id])
+        rows = cursor.fetchall()
+    return _instances(Reservation, rows)[0] if rows else None
+
+
+@lru_cache(maxsize=128)
+def _stock_lock_sql(vendor: str, count: int, with_orderable: bool) -> str:
+    quote = connection.ops.quote_name
+    stock, product = quote(Stock._meta.db_table), quote(Product._meta.db_table)
+    stock_pk = f"{stock}.{quote(Stock._meta.pk.column)}"
+    orderable = ""
+    if with_orderable:
+        orderable = (f", EXISTS (SELECT 1 FROM {product} WHERE {product}.{quote(Product._meta.pk.column)} = "
+                     f"{stock_pk} AND {product}.{quote(Product._meta.get_field('active').column)} = %s AND "
+                     f"{product}.{quote(Product._meta.get_field('deleted_at').column)} IS NULL)")
+    placeholders = ", ".join(["%s"] * count)
+    return (f"SELECT {_columns(Stock)}{orderable} FROM {stock} WHERE {stock_pk} IN ({placeholders}) "
+            f"ORDER BY {stock_pk}{_for_update()}")
+
+
+@lru_cache(maxsize=None)
+def _reservation_lock_sql(vendor: str) -> str:
+    quote = connection.ops.quote_name
+    table = quote(Reservation._meta.db_table)
+    order_id = quote(Reservation._meta.get_field("order_id").column)
+    return f"SELECT {_columns(Reservation)} FROM {table} WHERE {table}.{order_id} = %s{_for_update()}"
+
+
+def _columns(model) -> str:
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    return ", ".join(f"{table}.{quote(field.column)}" for field in model._meta.concrete_fields)
+
+
+def _for_update() -> str:
+    return f" {connection.ops.for_update_sql()}" if connection.features.has_select_for_update else ""
+
+
+def _instances(model, rows) -> list:
+    """Model instances from rows that begin with ``model``'s concrete columns, as the ORM makes them: each value
+    through the database's converters (SQLite and MySQL hand back a UUID as text, SQLite a datetime as text),
+    then ``Model.from_db``."""
+    names = [field.attname for field in model._meta.concrete_fields]
+    converters = _converters(connection.ops, model)
+    instances = []
+    for row in rows:
+        values = list(row[:len(names)])
+        for position, functions, column in converters:
+            for function in functions:
+                values[position] = function(values[position], column, connection)
+        instances.append(model.from_db(connection.alias, names, values))
+    return instances
+
+
+# The converters of each model's columns by connection (they are methods of its backend), found once by the rules
+# the ORM's SQLCompiler.get_converters follows; a connection's entry goes with it.
+_CONVERTERS = weakref.WeakKeyDictionary()
+
+
+def _converters(ops, model) -> list:
+    by_model = _CONVERTERS.setdefault(ops, {})
+    if model not in by_model:
+        by_model[model] = []
+        for position, field in enumerate(model._meta.concrete_fields):
+            column = field.get_col(model._meta.db_table)
+            functions = ops.get_db_converters(column) + column.get_db_converters(ops.connection)
+            if functions:
+                by_model[model].append((position, functions, column))
+    return by_model[model]

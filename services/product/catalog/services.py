@@ -3,13 +3,14 @@ transaction together with the events it emits."""
 import uuid
 from collections import Counter
 from decimal import Decimal
+from functools import lru_cache
 
-from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Value, When
+from django.db import IntegrityError, connection, transaction
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from catalog import constants
-from catalog.locks import stock_lock
+from catalog.locks import reservation_lock, stock_lock
 from catalog.models import Category, Product, Reservation, ReservationLine, Stock, StockAdjustment
 from shopkit import events
 from shopkit.logging import get_logger
@@ -206,13 +207,13 @@ def reservation_create(*, order_id: str, items: list[tuple[str, int]]) -> Reserv
         if shortages:
             emit(events.STOCK_RESERVATION_FAILED, {"order_id": order_id, "shortages": shortages}, subject=order_id)
             return reservation
-        lines = []
+        lines = {}
         for key in sorted(requested):
             stock = stocks[known_ids[key]]
             stock.reserved += requested[key]
-            lines.append(ReservationLine(reservation=reservation, product_id=stock.pk, quantity=requested[key]))
+            lines[stock.pk] = requested[key]
         _stocks_save(stocks.values(), now, "reserved")
-        ReservationLine.objects.bulk_create(lines)
+        _reservation_lines_insert(reservation, lines)
         emit(events.STOCK_RESERVED,
              {"order_id": order_id, "items": [{"product_id": key, "quantity": requested[key]}
                                               for key in sorted(requested)]},
@@ -292,17 +293,15 @@ class _ReservationStep:
 
         That is the saga's one race: order.placed and order.cancelled of one order handled at the same moment,
         both finding no reservation. The unique order id lets one insert win (on PostgreSQL and MySQL the other
-        waits for it to commit, then fails); the loser's savepoint alone is undone, and its caller applies its
-        step again, to the winner's reservation, in the same transaction.
+        waits for it to commit, then inserts nothing: the insert ignores that conflict, so no savepoint is
+        needed to survive it), and the loser's caller applies its step again, to the winner's reservation, in
+        the same transaction.
         """
         self._check(state)
-        try:
-            with transaction.atomic():
-                return Reservation.objects.create(order_id=self.order_id, state=state, created_at=now,
-                                                  updated_at=now)
-        except IntegrityError:
+        reservation = _reservation_insert(self.order_id, state, now)
+        if reservation is None:
             log.info("a concurrent saga step created the reservation first", order_id=self.order_id, step=self.step)
-            return None
+        return reservation
 
     def move(self, state: str, now) -> Reservation:
         """The (existing) reservation, moved to ``state``."""
@@ -323,7 +322,7 @@ def _reservation_step(order_id: str, step: str) -> _ReservationStep:
     Raises EventRefused when the table has no such step from the reservation's state: the saga cannot get
     there in a consistent shop (shipping an order that holds nothing), so no retry would help.
     """
-    reservation = Reservation.objects.select_for_update().filter(order_id=order_id).first()
+    reservation = reservation_lock(order_id)
     state = reservation.state if reservation is not None else constants.NO_RESERVATION
     row = constants.RESERVATION_TRANSITIONS[state]
     if step not in row:
@@ -334,6 +333,11 @@ def _reservation_step(order_id: str, step: str) -> _ReservationStep:
     return _ReservationStep(order_id, step, reservation, row[step])
 
 
+# ---------------------------------------------------------------------------------- the saga's own statements
+# Every saga step runs these (and a stock adjustment the first). Each is spelled out once per kind of database
+# (``vendor``, the builders' cache key) and shape (number of rows), from the models' tables and columns, rather
+# than built by the ORM, which resolves and compiles the same expression tree afresh on every call: more CPU than
+# the database spends running them. The tables' check constraints hold the stock invariants whatever these write.
 
 def _stocks_save(stocks, now, *fields: str) -> None:
     """Write ``fields`` of stock rows locked by ``stock_lock`` in this transaction, in one UPDATE.
@@ -347,13 +351,98 @@ def _stocks_save(stocks, now, *fields: str) -> None:
     for stock in stocks:
         stock.revision += 1
         stock.updated_at = now
-    # The new values as computed, by product: one row needs no CASE. (Django's bulk_update would say the same with
-    # a CASE per field and a cast per value: twice the CPU of this for the few rows an order has.)
-    values = {field: getattr(stocks[0], field) if len(stocks) == 1 else
-              Case(*[When(pk=stock.pk, then=Value(getattr(stock, field))) for stock in stocks])
-              for field in fields}
-    Stock.objects.filter(pk__in=[stock.pk for stock in stocks]).update(
-        **values, revision=F("revision") + 1, updated_at=now)
+    pk = Stock._meta.pk
+    ids = [pk.get_db_prep_value(stock.pk, connection) for stock in stocks]
+    params = []
+    for field in fields:  # each field's CASE: the new value as computed, by product
+        for stock, db_id in zip(stocks, ids):
+            params += [db_id, getattr(stock, field)]
+    params.append(Stock._meta.get_field("updated_at").get_db_prep_value(now, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(_stocks_update_sql(connection.vendor, len(stocks), fields), params + ids)
+
+
+@lru_cache(maxsize=64)
+def _stocks_update_sql(vendor: str, count: int, fields: tuple[str, ...]) -> str:
+    quote = connection.ops.quote_name
+    pk = quote(Stock._meta.pk.column)
+    revision, updated_at = (quote(Stock._meta.get_field(name).column) for name in ("revision", "updated_at"))
+    assignments = []
+    for name in fields:
+        field = Stock._meta.get_field(name)
+        value = "%s"
+        if connection.features.requires_casted_case_in_updates:  # PostgreSQL: a parameter's type is unknown
+            value = f"CAST(%s AS {field.cast_db_type(connection)})"
+        assignments.append(f"{quote(field.column)} = CASE {pk} {' '.join([f'WHEN %s THEN {value}'] * count)} END")
+    placeholders = ", ".join(["%s"] * count)
+    return (f"UPDATE {quote(Stock._meta.db_table)} SET {', '.join(assignments)}, {revision} = {revision} + 1, "
+            f"{updated_at} = %s WHERE {pk} IN ({placeholders})")
+
+
+# The columns a new reservation is inserted with; its id comes from the database.
+_RESERVATION_INSERTED = ("order_id", "state", "created_at", "updated_at")
+
+
+def _reservation_insert(order_id: str, state: str, now) -> Reservation | None:
+    """Insert the order's reservation; None (and nothing written) when the order has one already.
+
+    Raises EventRefused for an order id longer than the column: MySQL's INSERT IGNORE would store it cut short,
+    and then it could name another order.
+    """
+    longest = Reservation._meta.get_field("order_id").max_length
+    if len(order_id) > longest:
+        raise EventRefused(f"order id longer than the reservations' {longest} characters")
+    values = {"order_id": order_id, "state": state, "created_at": now, "updated_at": now}
+    params = [Reservation._meta.get_field(name).get_db_prep_value(values[name], connection)
+              for name in _RESERVATION_INSERTED]
+    with connection.cursor() as cursor:
+        cursor.execute(_reservation_insert_sql(connection.vendor), params)
+        if connection.features.can_return_columns_from_insert:
+            row = cursor.fetchone()
+            values["id"] = row[0] if row else None
+        elif cursor.rowcount == 1:
+            values["id"] = connection.ops.last_insert_id(cursor, Reservation._meta.db_table,
+                                                         Reservation._meta.pk.column)
+    if values.get("id") is None:
+        return None
+    names = [field.attname for field in Reservation._meta.concrete_fields]
+    return Reservation.from_db(connection.alias, names, [values[name] for name in names])
+
+
+@lru_cache(maxsize=None)
+def _reservation_insert_sql(vendor: str) -> str:
+    # Ignoring a conflict as Django's bulk_create(ignore_conflicts=True) says it on each database (ON CONFLICT DO
+    # NOTHING, INSERT OR IGNORE, INSERT IGNORE), and returning the new id where the database can.
+    ops, quote = connection.ops, connection.ops.quote_name
+    fields = [Reservation._meta.get_field(name) for name in _RESERVATION_INSERTED]
+    sql = (f"{ops.insert_statement(on_conflict=OnConflict.IGNORE)} {quote(Reservation._meta.db_table)} "
+           f"({', '.join(quote(field.column) for field in fields)}) VALUES ({', '.join(['%s'] * len(fields))})")
+    suffix = ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None)
+    if suffix:
+        sql += f" {suffix}"
+    if connection.features.can_return_columns_from_insert:
+        returning, _ = ops.return_insert_columns([Reservation._meta.pk])
+        sql += f" {returning}"
+    return sql
+
+
+def _reservation_lines_insert(reservation: Reservation, quantities: dict[uuid.UUID, int]) -> None:
+    """Insert the reservation's lines, ``quantities`` by product id, in one INSERT."""
+    product = ReservationLine._meta.get_field("product")
+    params = []
+    for product_id, quantity in quantities.items():
+        params += [reservation.pk, product.get_db_prep_value(product_id, connection), quantity]
+    with connection.cursor() as cursor:
+        cursor.execute(_reservation_lines_insert_sql(connection.vendor, len(quantities)), params)
+
+
+@lru_cache(maxsize=64)
+def _reservation_lines_insert_sql(vendor: str, count: int) -> str:
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(ReservationLine._meta.get_field(name).column)
+                        for name in ("reservation", "product", "quantity"))
+    values = ", ".join(["(%s, %s, %s)"] * count)
+    return f"INSERT INTO {quote(ReservationLine._meta.db_table)} ({columns}) VALUES {values}"
 
 
 def _as_uuid(value: str) -> uuid.UUID | None:
