@@ -38,6 +38,7 @@ from shopkit.messaging.config import EXCHANGE, QueueNames, consumer_settings, ra
 from shopkit.messaging.handling import EventRefused, Handler, checked_handlers, load_handlers
 from shopkit.messaging.runtime import DATABASE_UNAVAILABLE, database_answers, sleep_or_stop
 from shopkit.messaging.models import InboxRecord
+from shopkit.statements import insert_sql
 
 log = get_logger(__name__)
 
@@ -46,6 +47,7 @@ BROKER_ERRORS = (aio_pika.exceptions.AMQPError, aio_pika.exceptions.ChannelInval
 ATTEMPT_HEADER = "x-shop-attempt"
 DATABASE_WAIT_MAX = 5.0  # seconds between two looks at a database that is away
 INBOX_ID_MAX_LENGTH = InboxRecord._meta.get_field("event_id").max_length
+INBOX_COLUMNS = ("event_id", "handler", "event_type", "processed_at")
 
 
 class DatabaseAway(Exception):
@@ -82,19 +84,9 @@ def record_in_inbox(event: Event, name: str) -> bool:
         # INSERT IGNORE would store it truncated (a warning, not an error) and confuse two long ids
         raise EventRefused(f"event id longer than the inbox's {INBOX_ID_MAX_LENGTH} characters")
     with connection.cursor() as cursor:
-        cursor.execute(_inbox_insert_sql(connection.vendor), [
+        cursor.execute(insert_sql(InboxRecord, INBOX_COLUMNS, connection.vendor, ignore_conflict=True), [
             event.id, name, event.type, connection.ops.adapt_datetimefield_value(django_timezone.now())])
         return cursor.rowcount == 1
-
-
-def _inbox_insert_sql(vendor: str) -> str:
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(InboxRecord._meta.get_field(name).column)
-                        for name in ("event_id", "handler", "event_type", "processed_at"))
-    table = quote(InboxRecord._meta.db_table)
-    if vendor == "mysql":  # MySQL/MariaDB have no ON CONFLICT; IGNORE also covers only the unique key here
-        return f"INSERT IGNORE INTO {table} ({columns}) VALUES (%s, %s, %s, %s)"
-    return f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING"
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,17 @@ from functools import lru_cache
 from pathlib import Path
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from shopkit.context import current_correlation_id
 from shopkit.envelope import Event, build_event
 from shopkit.messaging.config import service_name
 from shopkit.messaging.models import OutboxMessage
+from shopkit.statements import insert_sql
+
+OUTBOX_COLUMNS = ("event_id", "event_type", "subject", "body", "created_at")
+_EVENT_ID = OutboxMessage._meta.get_field("event_id")
+_SUBJECT_MAX_LENGTH = OutboxMessage._meta.get_field("subject").max_length
 
 
 def emit(event_type: str, data: dict, *, subject: str = "") -> Event:
@@ -24,8 +30,11 @@ def emit(event_type: str, data: dict, *, subject: str = "") -> Event:
         raise RuntimeError("emit() must be called inside transaction.atomic(), with the change it reports")
     event = build_event(event_type, data, source=f"/shop/{service_name()}", subject=str(subject),
                         correlation_id=current_correlation_id())
-    OutboxMessage.objects.create(event_id=event.id, event_type=event.type, subject=event.subject[:200],
-                                 body=event.to_json().decode())
+    # One statement spelled out (shopkit.statements): OutboxMessage.objects.create compiled it on every event.
+    with connection.cursor() as cursor:
+        cursor.execute(insert_sql(OutboxMessage, OUTBOX_COLUMNS, connection.vendor), [
+            _EVENT_ID.get_db_prep_value(event.id, connection), event.type, event.subject[:_SUBJECT_MAX_LENGTH],
+            event.to_json().decode(), connection.ops.adapt_datetimefield_value(timezone.now())])
     if not _ring_pending():
         transaction.on_commit(ring_doorbell)
     return event
