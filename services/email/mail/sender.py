@@ -182,7 +182,7 @@ class Sender:
         # try a few times before giving up on recording it.
         for attempt in range(1, RECORD_SENT_TRIES + 1):
             try:
-                services.email_mark_sent(email_id=message.id)
+                services.email_mark_sent(email_id=message.id, claimed=message)
                 return
             except (OperationalError, InterfaceError) as exc:
                 if attempt == RECORD_SENT_TRIES:

@@ -146,17 +146,33 @@ def email_postpone(*, email_ids: list, error: str, delay_seconds: float) -> None
             next_attempt_at=timezone.now() + timedelta(seconds=delay_seconds))
 
 
-def email_mark_sent(*, email_id) -> bool:
+def email_mark_sent(*, email_id, claimed: EmailMessage | None = None) -> bool:
     """The SMTP server accepted the message: record it as sent and emit `email.sent`.
 
-    Returns False, changing nothing, when the message is no longer queued.
+    ``claimed``: the row as the sender claimed it, when at hand; the outcome names its recipient, kind, cause
+    and order, which never change, so the row is not loaded again. Returns False, changing nothing, when the
+    message is no longer queued.
     """
+    sent_at = EmailMessage._meta.get_field("sent_at").get_db_prep_save(timezone.now(), connection)
+    params = [constants.STATUS_SENT, sent_at, EmailMessage._meta.pk.get_db_prep_save(email_id, connection),
+              constants.STATUS_QUEUED]
     with transaction.atomic():
-        updated = EmailMessage.objects.filter(id=email_id, status=constants.STATUS_QUEUED).update(
-            status=constants.STATUS_SENT, sent_at=timezone.now(), attempts=F("attempts") + 1)
+        # One UPDATE … WHERE status = queued: the ORM's update() costs ten times the statement's own time here.
+        with connection.cursor() as cursor:
+            cursor.execute(_mark_sent_sql(connection.vendor), params)
+            updated = cursor.rowcount
         if updated:
-            _emit_outcome(events.EMAIL_SENT, EmailMessage.objects.get(id=email_id))
+            _emit_outcome(events.EMAIL_SENT, claimed or EmailMessage.objects.get(id=email_id))
         return bool(updated)
+
+
+@lru_cache(maxsize=4)
+def _mark_sent_sql(vendor: str) -> str:
+    quote = connection.ops.quote_name
+    column = {name: quote(EmailMessage._meta.get_field(name).column) for name in ("id", "status", "sent_at",
+                                                                                  "attempts")}
+    return (f"UPDATE {quote(EmailMessage._meta.db_table)} SET {column['status']} = %s, {column['sent_at']} = %s, "
+            f"{column['attempts']} = {column['attempts']} + 1 WHERE {column['id']} = %s AND {column['status']} = %s")
 
 
 def email_mark_retry(*, email_id, error: str) -> str:

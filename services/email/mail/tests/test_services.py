@@ -1,4 +1,6 @@
-"""The ledger's writes: queueing is one statement that the unique constraints keep single."""
+"""The ledger's writes: queueing is one statement that the unique constraints keep single, and marking a message
+sent is one update plus its `email.sent`."""
+import json
 import threading
 import time
 
@@ -8,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from mail import constants, services
 from mail.models import EmailMessage
+from shopkit import events
 from shopkit.messaging.handling import EventRefused
 from shopkit.messaging.models import OutboxMessage
 
@@ -17,6 +20,10 @@ def queue(*, cause_event_id="evt-1", order_id="o-1", to="ada@example.com", kind=
                                 correlation_id=f"corr-{cause_event_id}",
                                 context={"customer_name": "Ada", "items": [], "total": "0.00", "currency": "EUR",
                                          "order_ref": "X", "order_url": "http://shop/orders/x"})
+
+
+def outbox_bodies(event_type):
+    return [json.loads(row.body) for row in OutboxMessage.objects.filter(event_type=event_type)]
 
 
 @pytest.mark.django_db
@@ -90,3 +97,33 @@ def test_two_events_for_one_order_racing_make_one_message():
     assert not errors
     assert results["second"].id == results["first"].id
     assert EmailMessage.objects.filter(order_id="o-1").count() == 1
+
+
+@pytest.mark.django_db
+def test_marking_sent_with_the_claimed_row_is_one_update_and_the_same_email_sent():
+    claimed, loaded = queue(cause_event_id="evt-1", order_id="o-1"), queue(cause_event_id="evt-2", order_id="o-2")
+
+    with CaptureQueriesContext(connection) as queries:
+        assert services.email_mark_sent(email_id=claimed.id, claimed=claimed) is True
+    assert services.email_mark_sent(email_id=loaded.id) is True
+
+    assert [query["sql"].split()[0] for query in queries if query["sql"].split()[0] in ("SELECT", "UPDATE")] == [
+        "UPDATE"]  # the outcome is built from the row in hand
+    bodies = {body["data"]["email_id"]: body for body in outbox_bodies(events.EMAIL_SENT)}
+    for message in (claimed, loaded):
+        assert bodies[str(message.id)]["data"] == {"email_id": str(message.id), "to": message.to,
+                                                   "kind": message.kind, "cause_event_id": message.cause_event_id,
+                                                   "order_id": message.order_id}
+        assert bodies[str(message.id)]["correlationid"] == message.correlation_id
+        message.refresh_from_db()
+        assert (message.status, message.attempts) == (constants.STATUS_SENT, 1) and message.sent_at is not None
+
+
+@pytest.mark.django_db
+def test_marking_sent_what_is_no_longer_queued_changes_nothing():
+    message = queue()
+    assert services.email_mark_sent(email_id=message.id, claimed=message) is True
+    assert services.email_mark_sent(email_id=message.id, claimed=message) is False
+    message.refresh_from_db()
+    assert message.attempts == 1
+    assert len(outbox_bodies(events.EMAIL_SENT)) == 1
