@@ -16,6 +16,7 @@ PostgreSQL server (a database of its own is created and dropped); default a fres
 import argparse
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -49,6 +50,8 @@ def main():
                                   "--database-url", args.database_url], check=True, capture_output=True, text=True)
             runs[name].append(json.loads(out.stdout.strip().splitlines()[-1]))
             print(name, runs[name][-1], file=sys.stderr)
+    if args.baseline:
+        shutil.rmtree(trees["before"].parents[1])
     summary = {name: {key: statistics.median(r[key] for r in results) for key in results[0]}
                for name, results in runs.items()}
     if "before" in summary:
@@ -105,6 +108,7 @@ def measure(service_dir: Path, emails: int, database_url: str) -> dict:
             connection.close()
             _drop_database()
     delivered = len(os.listdir(data_dir / "mail" / "new"))
+    shutil.rmtree(data_dir)
     assert delivered == result["emails_sent"], (delivered, result)
     return result
 
