@@ -19,15 +19,14 @@ import concurrent.futures
 import smtplib
 import threading
 import time
-from email.utils import parseaddr
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.smtp import EmailBackend
 from django.db import InterfaceError, OperationalError, close_old_connections, connections
 from django.db import connection as db_connection
 
 from mail import conf, constants, services
+from mail.mime import build_email, plain_smtp_message
 from mail.models import EmailMessage
 from shopkit import metrics
 from shopkit.logging import get_logger
@@ -146,7 +145,7 @@ class Sender:
         """Send one message and record the outcome; return whether the connection is still fit for the next."""
         started = time.perf_counter()
         try:
-            backend.send_messages([build_email(message)])
+            _send(backend, message)
         except smtplib.SMTPRecipientsRefused as exc:
             replies = exc.recipients.values()
             error = "recipient refused: " + "; ".join(f"{code} {_text(text)}" for code, text in replies)
@@ -182,7 +181,7 @@ class Sender:
         # try a few times before giving up on recording it.
         for attempt in range(1, RECORD_SENT_TRIES + 1):
             try:
-                services.email_mark_sent(email_id=message.id)
+                services.email_mark_sent(email_id=message.id, claimed=message)
                 return
             except (OperationalError, InterfaceError) as exc:
                 if attempt == RECORD_SENT_TRIES:
@@ -209,17 +208,14 @@ class Sender:
             log.info("email will be retried", email_id=str(message.id), error=error)
 
 
-def build_email(message: EmailMessage) -> EmailMultiAlternatives:
-    """The MIME message of a ledger row: text with an HTML alternative, and a Message-ID derived from the row's
-    id, so every copy of one ledger row carries the same Message-ID."""
-    from_email = settings.DEFAULT_FROM_EMAIL
-    domain = parseaddr(from_email)[1].rpartition("@")[2] or "localhost"
-    email = EmailMultiAlternatives(
-        subject=message.subject, body=message.body_text, from_email=from_email, to=[message.to],
-        headers={"Message-ID": f"<{message.id}@{domain}>", "X-Shop-Email-Id": str(message.id),
-                 "X-Shop-Email-Kind": message.kind})
-    email.attach_alternative(message.body_html, "text/html")
-    return email
+def _send(backend: EmailBackend, message: EmailMessage) -> None:
+    """Hand one message to the server on the backend's open connection; raises what smtplib raises, and ValueError
+    or UnicodeError for a message that cannot be encoded."""
+    plain = plain_smtp_message(message)
+    if plain is None:
+        backend.send_messages([build_email(message)])
+    else:  # the bytes Django's backend would send (mail.mime), without building them through its MIME objects
+        backend.connection.sendmail(plain.sender, plain.recipients, plain.data)
 
 
 def _close_quietly(backend: EmailBackend) -> None:

@@ -282,3 +282,24 @@ def test_sent_and_failed_emails_and_smtp_latency_are_counted_by_kind(smtp_server
     assert [a - b for a, b in zip(after, before)] == [2, 1, 2]  # latency: of the accepted ones
     # every kind has its series from the start, at zero when nothing of it happened
     assert REGISTRY.get_sample_value("shop_emails_failed_total", {"email_kind": constants.KIND_WELCOME}) is not None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["Ada", "Zoë"], ids=["plain", "encoded-subject"])
+def test_a_message_arrives_with_its_headers_and_both_parts_whichever_way_it_was_built(smtp_server, name):
+    # "Zoë" puts a non-ASCII word in the welcome subject: that message is built by Django's MIME classes, the other
+    # one written directly (mail.mime); the server sees the same form.
+    message = services.email_queue(kind=constants.KIND_WELCOME, to="ada@example.com", cause_event_id=f"evt-{name}",
+                                   context={"name": name, "email": "ada@example.com", "shop_url": "http://shop"})
+
+    Sender().send_due()
+
+    [(rcpts, mime)] = smtp_server.received
+    assert rcpts == ["ada@example.com"]
+    assert mime.get_content_type() == "multipart/alternative"
+    assert mime["Subject"] == message.subject and name in message.subject
+    assert (mime["Message-ID"], mime["X-Shop-Email-Id"], mime["X-Shop-Email-Kind"]) == (
+        f"<{message.id}@localhost>", str(message.id), constants.KIND_WELCOME)
+    assert [part.get_content_type() for part in mime.iter_parts()] == ["text/plain", "text/html"]
+    assert mime.get_body(("plain",)).get_content().replace("\r\n", "\n") == message.body_text
+    assert mime.get_body(("html",)).get_content().replace("\r\n", "\n") == message.body_html
