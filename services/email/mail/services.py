@@ -22,6 +22,7 @@ from shopkit.context import correlated, current_correlation_id
 from shopkit.logging import get_logger
 from shopkit.messaging.handling import EventRefused, effect_transaction
 from shopkit.messaging.outbox import emit
+from shopkit.statements import insert_sql
 
 log = get_logger(__name__)
 
@@ -74,7 +75,8 @@ def _insert_unless_recorded(message: EmailMessage) -> bool:
         raise EventRefused(f"{', '.join(too_long)} longer than the ledger holds")
     params = [field.get_db_prep_save(getattr(message, field.attname), connection) for field in _INSERTED_FIELDS]
     with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(connection.vendor), params)
+        # the lengths are checked above, so on MySQL the IGNORE skips a duplicate key and nothing else
+        cursor.execute(insert_sql(EmailMessage, _INSERTED_NAMES, connection.vendor, ignore_conflict=True), params)
         inserted = cursor.rowcount == 1
     if inserted:  # the instance now stands for its row, as after the ORM's save()
         message._state.adding = False
@@ -83,18 +85,8 @@ def _insert_unless_recorded(message: EmailMessage) -> bool:
 
 
 _INSERTED_FIELDS = EmailMessage._meta.concrete_fields
+_INSERTED_NAMES = tuple(field.name for field in _INSERTED_FIELDS)
 _BOUNDED_FIELDS = [field for field in _INSERTED_FIELDS if isinstance(field, models.CharField)]
-
-
-@lru_cache(maxsize=4)
-def _insert_sql(vendor: str) -> str:
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in _INSERTED_FIELDS)
-    values = ", ".join(["%s"] * len(_INSERTED_FIELDS))
-    table = quote(EmailMessage._meta.db_table)
-    if vendor == "mysql":  # MySQL/MariaDB have no ON CONFLICT; the lengths are checked above, so IGNORE skips only
-        return f"INSERT IGNORE INTO {table} ({columns}) VALUES ({values})"  # a duplicate key
-    return f"INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING"
 
 
 def _address_problem(to: str) -> str:
