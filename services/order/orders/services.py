@@ -389,19 +389,14 @@ def _replica_write(*, product_id: str, version: int, fields: dict) -> bool:
 # --- emails about an order, for its timeline ----------------------------------------------------------------------
 
 def order_email_record(*, order_id: str, email_id: str, kind: str, to: str, outcome: str, at, correlation_id: str = ""
-                       ) -> bool:
+                       ) -> None:
     """Remember that the email service sent (or gave up on) message ``email_id`` about ``order_id``.
 
-    Emits nothing. A second report of the same outcome changes nothing; returns whether a row was written.
+    Emits nothing. A second report of the same outcome changes nothing: one INSERT that the unique (email,
+    outcome) pair turns into no row (ON CONFLICT DO NOTHING), so a repeat needs no savepoint to undo a refused
+    INSERT inside the consumer's transaction, and a new report (nearly every one) costs one statement.
     """
-    try:
-        # Insert first: a report is nearly always new, and the unique (email, outcome) pair tells a repeat. The
-        # block is a savepoint inside the consumer's transaction, so a refused INSERT undoes nothing else.
-        with transaction.atomic():
-            OrderEmail.objects.create(email_id=str(email_id), outcome=outcome, order_id=str(order_id),
-                                      kind=kind[:30], to=to[:254], at=at, correlation_id=(correlation_id or "")[:100])
-    except IntegrityError:
-        if not OrderEmail.objects.filter(email_id=str(email_id), outcome=outcome).exists():
-            raise
-        return False
-    return True
+    OrderEmail.objects.bulk_create([
+        OrderEmail(email_id=str(email_id), outcome=outcome, order_id=str(order_id), kind=kind[:30], to=to[:254],
+                   at=at, correlation_id=(correlation_id or "")[:100]),
+    ], ignore_conflicts=True)
