@@ -58,11 +58,12 @@ def setup_django(root: Path, database_url: str, data_dir: str) -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from shopkit.testing import jwt_test_settings
+    from shopkit.testing import TEST_KID, jwt_test_settings, test_private_key
 
     for handler in logging.getLogger().handlers:  # logged as in production, written nowhere
         handler.setStream(open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the process
-    settings.SHOPKIT_JWT = jwt_test_settings()
+    # The test key, held as a key object like the keys fetched from identity's JWKS (a PEM would be parsed per call)
+    settings.SHOPKIT_JWT = {**jwt_test_settings(), "PUBLIC_KEYS": {TEST_KID: test_private_key().public_key()}}
     if database_url:
         with connection._nodb_cursor() as cursor:
             cursor.execute(f"CREATE DATABASE {connection.settings_dict['NAME']}")
