@@ -1,6 +1,6 @@
 """Order writes: placement, the saga's transitions, the product replica; each one transaction with its events."""
 import uuid
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields as dataclass_fields
 from datetime import datetime
 from decimal import Decimal
 
@@ -286,7 +286,7 @@ class _LockedOrder:
     lines: list[dict]
 
 
-_ORDER_COLUMNS = tuple(field.name for field in fields(_LockedOrder) if field.name != "lines")
+_ORDER_COLUMNS = tuple(field.name for field in dataclass_fields(_LockedOrder) if field.name != "lines")
 _LINE_COLUMNS = ("product_id", "sku", "name", "quantity", "unit_price", "line_total")
 # The order joined with its lines, one row per line. Built once: resolving the join for every column costs more
 # than the rest of the statement, and a QuerySet is only ever cloned from (nothing touches the database here).
