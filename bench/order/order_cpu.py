@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -169,7 +170,8 @@ class Workbench:
     """One checkout's measures, prepared and warmed, run block by block."""
 
     def __init__(self, args):
-        setup_django(Path(args.root).resolve(), args.database_url, tempfile.mkdtemp(prefix="bench-order-"))
+        self.data_dir = tempfile.mkdtemp(prefix="bench-order-")
+        setup_django(Path(args.root).resolve(), args.database_url, self.data_dir)
         self.database_url = args.database_url
         self.work = workloads(args.calls)
         self.next = {}
@@ -186,6 +188,7 @@ class Workbench:
     def close(self):
         if self.database_url:
             drop_server_database()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
 def serve(args) -> None:
