@@ -32,15 +32,12 @@ def order_get(*, user, order_id) -> Order:
     return order
 
 
-def order_as_placed(order: Order) -> Order:
-    """An order ``services.order_place`` has just created, as ``order_get`` would read it, without a query: its
-    lines and status history are the rows its transaction wrote, loaded as ``prefetch_related`` loads them."""
-    for name, rows in order.rows_written.items():
-        # What django.db.models.prefetch_related_objects stores: the relation's queryset, already evaluated.
-        queryset = getattr(order, name).all()
-        queryset._result_cache, queryset._prefetch_done = list(rows), True
-        order._prefetched_objects_cache = {**getattr(order, "_prefetched_objects_cache", {}), name: queryset}
-    return order
+def order_as_placed(order: Order) -> dict:
+    """An order ``services.order_place`` has just created, as a row that renders as ``order_get``'s order does,
+    without a query: its columns, and as ``lines`` and ``history`` the rows its transaction wrote (in the order
+    ``order_get`` reads them). Rendering reads a row's keys as it reads an instance's attributes."""
+    return {**{field.attname: getattr(order, field.attname) for field in Order._meta.concrete_fields},
+            **order.rows_written}
 
 
 def order_timeline(*, user, order_id) -> list[dict]:

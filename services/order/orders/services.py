@@ -1,9 +1,11 @@
 """Order writes: placement, the saga's transitions, the product replica; each one transaction with its events."""
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, fields as dataclass_fields
+from datetime import datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from shopkit import events, metrics
@@ -111,7 +113,9 @@ def _order_create(*, customer: Customer, lines: list[dict], shipping_address: di
         "customer_id": order.customer_id,
         "customer_email": order.customer_email,
         "customer_name": order.customer_name,
-        **_items_and_total(order, order_lines),
+        "items": _event_items(lines),
+        "total": _money(order.total),
+        "currency": order.currency,
     }, subject=str(order.id))
     return order
 
@@ -173,8 +177,10 @@ def _address(address: dict) -> dict:
 
 
 # --- the saga's transitions ---------------------------------------------------------------------------------------
+# A transition reads what the events need of the order and its lines in one locked SELECT (_LockedOrder), changes
+# its status with one UPDATE and one history INSERT (_transition), and emits: no model instance is built.
 
-def order_cancel(*, order_id, by_staff: bool, reason: str = "") -> Order:
+def order_cancel(*, order_id, by_staff: bool, reason: str = "") -> None:
     """``pending``/``confirmed`` → ``cancelled``; emits ``order.cancelled`` (product releases any reservation).
 
     Raises NotFound, Conflict (409) from any other status.
@@ -184,29 +190,27 @@ def order_cancel(*, order_id, by_staff: bool, reason: str = "") -> Order:
         order = _order_lock(order_id)
         _transition(order, constants.CANCELLED, reason=reason)
         emit(events.ORDER_CANCELLED, {**_status_payload(order), "reason": reason}, subject=str(order.id))
-    return order
 
 
-def order_ship(*, order_id) -> Order:
+def order_ship(*, order_id) -> None:
     """``confirmed`` → ``shipped``; emits ``order.shipped``. Raises NotFound, Conflict (409)."""
     with transaction.atomic():
         order = _order_lock(order_id)
         _transition(order, constants.SHIPPED, reason=constants.REASON_SHIPPED)
         emit(events.ORDER_SHIPPED, _status_payload(order), subject=str(order.id))
-    return order
 
 
-def order_deliver(*, order_id) -> Order:
+def order_deliver(*, order_id) -> None:
     """``shipped`` → ``delivered``; emits ``order.delivered``. Raises NotFound, Conflict (409)."""
     with transaction.atomic():
         order = _order_lock(order_id)
         _transition(order, constants.DELIVERED, reason=constants.REASON_DELIVERED)
         emit(events.ORDER_DELIVERED, _status_payload(order), subject=str(order.id))
-    return order
 
 
-def order_confirm_for_reservation(*, order_id) -> Order | None:
-    """``pending`` → ``confirmed`` once product reserved the stock; emits ``order.confirmed``.
+def order_confirm_for_reservation(*, order_id) -> str | None:
+    """``pending`` → ``confirmed`` once product reserved the stock; emits ``order.confirmed``. Returns the new
+    status, or None when the news changed nothing.
 
     Any other status means the news is late: a cancelled order stays cancelled (product releases the reservation
     on ``order.cancelled``, also when the cancel overtook the reservation), a confirmed one was confirmed by an
@@ -222,12 +226,13 @@ def order_confirm_for_reservation(*, order_id) -> Order | None:
         emit(events.ORDER_CONFIRMED, _status_payload(order), subject=str(order.id))
         waited = (timezone.now() - order.created_at).total_seconds()
         transaction.on_commit(lambda: metrics.ORDER_CONFIRMATION.observe(waited))  # only once it really happened
-    return order
+    return order.status
 
 
-def order_reject_for_reservation_failure(*, order_id, shortages: list[dict]) -> Order | None:
+def order_reject_for_reservation_failure(*, order_id, shortages: list[dict]) -> str | None:
     """``pending`` → ``rejected`` when product could not reserve; emits ``order.rejected`` with the shortages and
-    the order's lines (so the customer's message can name the products).
+    the order's lines (so the customer's message can name the products). Returns the new status, or None when
+    the news changed nothing.
 
     Any other status (cancelled meanwhile, or an earlier copy already rejected it) is logged and changes nothing.
     Raises EventRefused for an order this service never had.
@@ -245,20 +250,19 @@ def order_reject_for_reservation_failure(*, order_id, shortages: list[dict]) -> 
             "reason": constants.REASON_OUT_OF_STOCK,
             "shortages": [{"product_id": str(s["product_id"]), "requested": int(s["requested"]),
                            "available": int(s["available"])} for s in shortages],
-            "items": _items_and_total(order)["items"],
+            "items": _event_items(order.lines),
         }, subject=str(order.id))
-    return order
+    return order.status
 
 
-
-def _order_lock(order_id) -> Order:
+def _order_lock(order_id) -> dict:
     order = _order_locked(order_id)
     if order is None:
         raise NotFound("No such order.")
     return order
 
 
-def _order_lock_for_event(order_id, event_type: str) -> Order:
+def _order_lock_for_event(order_id, event_type: str) -> dict:
     # The order.placed that caused this answer was emitted with the order, in one transaction: news of an
     # order this service never had cannot become right by waiting.
     order = _order_locked(order_id)
@@ -267,23 +271,57 @@ def _order_lock_for_event(order_id, event_type: str) -> Order:
     return order
 
 
-def _order_locked(order_id) -> Order | None:
+@dataclass
+class _LockedOrder:
+    """An order as a transition reads it, its row locked: what the events say of it, and its ``lines`` as the
+    events carry them (dicts of ``_LINE_COLUMNS``, in position order, prices still Decimals)."""
+
+    id: uuid.UUID
+    status: str
+    customer_email: str
+    customer_name: str
+    total: Decimal
+    currency: str
+    created_at: datetime
+    lines: list[dict]
+
+
+_ORDER_COLUMNS = tuple(field.name for field in dataclass_fields(_LockedOrder) if field.name != "lines")
+_LINE_COLUMNS = ("product_id", "sku", "name", "quantity", "unit_price", "line_total")
+# The order joined with its lines, one row per line. Built once: resolving the join for every column costs more
+# than the rest of the statement, and a QuerySet is only ever cloned from (nothing touches the database here).
+_ORDER_WITH_LINES = (Order.objects.values(*_ORDER_COLUMNS, *(f"lines__{name}" for name in _LINE_COLUMNS))
+                     .order_by("lines__position"))
+
+
+def _order_locked(order_id) -> _LockedOrder | None:
+    """The order, its row locked, in one SELECT; None if there is no such order."""
     # The row lock serialises a customer's cancel against the saga's handlers and staff's ship on PostgreSQL;
-    # on SQLite the IMMEDIATE transaction already holds the database's write lock.
+    # on SQLite the IMMEDIATE transaction already holds the database's write lock. Only the order's row: the
+    # lines never change after placement (and PostgreSQL cannot lock the nullable side of the outer join).
+    lock = {"of": ("self",)} if connection.features.has_select_for_update_of else {}
     try:
-        return Order.objects.select_for_update().get(pk=order_id)
-    except (Order.DoesNotExist, ValidationError, ValueError, TypeError):  # a malformed id names no order
+        rows = list(_ORDER_WITH_LINES.filter(pk=order_id).select_for_update(**lock))
+    except (ValidationError, ValueError, TypeError):  # a malformed id names no order
         return None
+    if not rows:
+        return None
+    return _LockedOrder(**{name: rows[0][name] for name in _ORDER_COLUMNS},
+                        lines=[{name: row[f"lines__{name}"] for name in _LINE_COLUMNS}
+                               for row in rows if row["lines__product_id"] is not None])
 
 
-def _transition(order: Order, status: str, *, reason: str) -> None:
+def _transition(order: _LockedOrder, status: str, *, reason: str) -> None:
+    """Move ``order`` to ``status`` if TRANSITIONS allows it, with its history row; raises Conflict (409)
+    otherwise."""
     if status not in constants.TRANSITIONS[order.status]:
         raise Conflict(f"The order is {order.status}; it cannot become {status}.", code="illegal-transition",
                        extra={"order_status": order.status})
-    order.status = status
-    order.save(update_fields=["status", "updated_at"])
-    StatusHistory.objects.create(order=order, status=status, at=timezone.now(),
+    now = timezone.now()  # what save() would give updated_at (auto_now), and the history row
+    Order.objects.filter(pk=order.id).update(status=status, updated_at=now)
+    StatusHistory.objects.create(order_id=order.id, status=status, at=now,
                                  reason=reason[:constants.REASON_MAX_LENGTH], correlation_id=_correlation_id())
+    order.status = status
     log.info("order status changed", order_id=str(order.id), status=status, reason=reason)
 
 
@@ -292,24 +330,19 @@ def _correlation_id() -> str:
     return (current_correlation_id() or "")[:100]
 
 
-def _items_and_total(order: Order, lines: list[OrderLine] | None = None) -> dict:
-    """The order's lines (read unless given, in position order) and total, as the events carry them."""
-    if lines is None:
-        lines = order.lines.order_by("position")
-    return {
-        "items": [{
-            "product_id": line.product_id, "sku": line.sku, "name": line.name, "quantity": line.quantity,
-            "unit_price": _money(line.unit_price), "line_total": _money(line.line_total),
-        } for line in lines],
-        "total": _money(order.total),
-        "currency": order.currency,
-    }
+def _event_items(lines: list[dict]) -> list[dict]:
+    """An order's lines (dicts with the ``_LINE_COLUMNS``, prices as Decimals) as the events carry them."""
+    return [{
+        "product_id": line["product_id"], "sku": line["sku"], "name": line["name"], "quantity": line["quantity"],
+        "unit_price": _money(line["unit_price"]), "line_total": _money(line["line_total"]),
+    } for line in lines]
 
 
-def _status_payload(order: Order) -> dict:
+def _status_payload(order: _LockedOrder) -> dict:
     """What the email service needs to write about an order: who, what (lines with names), how much."""
     return {"order_id": str(order.id), "customer_email": order.customer_email,
-            "customer_name": order.customer_name, **_items_and_total(order)}
+            "customer_name": order.customer_name, "items": _event_items(order.lines),
+            "total": _money(order.total), "currency": order.currency}
 
 
 def _money(value) -> str:
@@ -356,19 +389,14 @@ def _replica_write(*, product_id: str, version: int, fields: dict) -> bool:
 # --- emails about an order, for its timeline ----------------------------------------------------------------------
 
 def order_email_record(*, order_id: str, email_id: str, kind: str, to: str, outcome: str, at, correlation_id: str = ""
-                       ) -> bool:
+                       ) -> None:
     """Remember that the email service sent (or gave up on) message ``email_id`` about ``order_id``.
 
-    Emits nothing. A second report of the same outcome changes nothing; returns whether a row was written.
+    Emits nothing. A second report of the same outcome changes nothing: one INSERT that the unique (email,
+    outcome) pair turns into no row (ON CONFLICT DO NOTHING), so a repeat needs no savepoint to undo a refused
+    INSERT inside the consumer's transaction, and a new report (nearly every one) costs one statement.
     """
-    try:
-        # Insert first: a report is nearly always new, and the unique (email, outcome) pair tells a repeat. The
-        # block is a savepoint inside the consumer's transaction, so a refused INSERT undoes nothing else.
-        with transaction.atomic():
-            OrderEmail.objects.create(email_id=str(email_id), outcome=outcome, order_id=str(order_id),
-                                      kind=kind[:30], to=to[:254], at=at, correlation_id=(correlation_id or "")[:100])
-    except IntegrityError:
-        if not OrderEmail.objects.filter(email_id=str(email_id), outcome=outcome).exists():
-            raise
-        return False
-    return True
+    OrderEmail.objects.bulk_create([
+        OrderEmail(email_id=str(email_id), outcome=outcome, order_id=str(order_id), kind=kind[:30], to=to[:254],
+                   at=at, correlation_id=(correlation_id or "")[:100]),
+    ], ignore_conflicts=True)

@@ -7,27 +7,20 @@ from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Value, Window
 from django.db.models.functions import Coalesce
 from django.utils.dateparse import parse_datetime
-from rest_framework import serializers
+
+from shopkit.rendering import compile_shape, field_sources
 
 from catalog import constants
 from catalog.models import Category, Product, Stock
 from catalog.serializers import ProductSerializer
 
 
-def _iso(value: datetime) -> str:
-    # The same form DRF gives datetimes, so list and detail read alike to clients.
-    text = value.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
 # The product's shape is ProductSerializer's; rendering a page through DRF's field machinery costs several
-# times the query, so each field's (name, column, conversion) is taken from it once, and rows of those
-# columns become JSON here. tests/test_apis.py checks the result equals the serializer's own output.
-_CONVERSIONS = {serializers.UUIDField: str, serializers.DecimalField: lambda value: f"{value:.2f}",
-                serializers.DateTimeField: _iso}
-_SHAPE = [(name, field.source, _CONVERSIONS.get(type(field)))
-          for name, field in ProductSerializer().fields.items()]
-_COLUMNS = [column for _, column, _ in _SHAPE]
+# times the query, so the shape is compiled once (shopkit.rendering) and the rows of the columns its fields
+# name are rendered by it. tests/test_apis.py checks the result equals the serializer's own output.
+product_json = compile_shape(ProductSerializer)
+products_json = compile_shape(ProductSerializer, many=True)
+_COLUMNS = field_sources(ProductSerializer)
 # `available` is computed by the database, in the same query
 _AVAILABLE = Coalesce(F("stock__on_hand"), Value(0)) - Coalesce(F("stock__reserved"), Value(0))
 
@@ -63,7 +56,7 @@ def product_page(rows: QuerySet, offset: int, limit: int) -> tuple[int, list[dic
     """The total count of ``product_list`` rows and ``limit`` of them from ``offset``, as JSON, in one query:
     the count rides along as a window function instead of a second ``SELECT COUNT(*)``."""
     page = list(rows.annotate(total=Window(Count("pk")))[offset:offset + limit])
-    return (page[0]["total"] if page else 0), [product_json(row) for row in page]
+    return (page[0]["total"] if page else 0), products_json(page)
 
 
 def product_get(*, product_id: uuid.UUID, include_inactive: bool = False) -> dict | None:
@@ -73,12 +66,6 @@ def product_get(*, product_id: uuid.UUID, include_inactive: bool = False) -> dic
         rows = rows.filter(active=True)
     row = rows.annotate(available=_AVAILABLE).values(*_COLUMNS).first()
     return product_json(row) if row else None
-
-
-def product_json(row: dict) -> dict:
-    """A row of the product's columns in ProductSerializer's shape."""
-    return {name: row[column] if convert is None or row[column] is None else convert(row[column])
-            for name, column, convert in _SHAPE}
 
 
 def stock_levels(*, product_id: uuid.UUID) -> dict | None:

@@ -6,7 +6,7 @@ import pytest
 from shopkit import events
 from shopkit.testing import auth_header, outbox_events
 
-from orders import constants, services
+from orders import constants, selectors, services
 from orders.models import Order
 from orders.tests.builders import ADDRESS
 
@@ -280,6 +280,101 @@ def test_another_customers_order_is_404(client, ada, bob, pen):
 def test_a_missing_order_is_404(client, staff):
     assert client.get(f"{ORDERS}{uuid.uuid4()}/", **staff).status_code == 404
     assert client.get(f"{ORDERS}not-an-id/", **staff).status_code == 404
+
+
+# --- the compiled order shape and the input serializers kept per thread ------------------------------------------
+
+class _Staff:
+    id, is_staff = "staff", True
+
+
+@pytest.fixture
+def varied_orders(make_replica, customer):
+    """Orders with one and several lines, prices at the edges of two places, several history entries each."""
+    prices = ["0.01", "0.10", "3", "12.35", "99999.99", "19.99"]
+    products = [make_replica(price=price) for price in prices]
+    placed = [
+        services.order_place(customer=customer, items=[{"product_id": p.product_id, "quantity": q}
+                                                       for p, q in zip(products, quantities)],
+                             shipping_address={**ADDRESS, **address})[0]
+        for quantities, address in [((1,), {}), ((100, 7, 1, 3, 100, 2), {"line2": "Flat 2"}),
+                                    ((3, 1), {"line2": None, "name": "Zoë Ünïcode"})]
+    ]
+    services.order_confirm_for_reservation(order_id=placed[1].id)
+    services.order_cancel(order_id=placed[1].id, by_staff=False, reason="x" * 500)
+    services.order_reject_for_reservation_failure(order_id=placed[2].id, shortages=[])
+    return placed
+
+
+def test_orders_render_exactly_as_the_order_serializer_does(varied_orders):
+    from rest_framework.renderers import JSONRenderer
+
+    from orders.apis import OrderOutput, order_json, orders_json
+
+    for order in varied_orders:
+        read = selectors.order_get(user=_Staff, order_id=order.id)
+        assert order_json(read) == OrderOutput(read).data
+        assert JSONRenderer().render(order_json(read)) == JSONRenderer().render(OrderOutput(read).data)
+    listed = list(selectors.order_list(user=_Staff))
+    assert orders_json(listed) == OrderOutput(listed, many=True).data
+    rendered = {order["id"]: order for order in orders_json(listed)}
+    several = rendered[str(varied_orders[1].id)]
+    assert [item["line_total"] for item in several["items"]] == ["1.00", "0.70", "3.00", "37.05", "9999999.00",
+                                                                 "39.98"]
+    assert [entry["status"] for entry in several["history"]] == ["pending", "confirmed", "cancelled"]
+
+
+def test_a_new_order_renders_from_the_rows_it_wrote_as_the_serializer_renders_it(varied_orders, customer,
+                                                                              make_replica):
+    from orders.apis import OrderOutput, order_json
+
+    order, _ = services.order_place(customer=customer, items=[{"product_id": make_replica(price="0.05").product_id,
+                                                               "quantity": 3}], shipping_address=ADDRESS)
+    assert order_json(selectors.order_as_placed(order)) == OrderOutput(selectors.order_as_placed(order)).data
+
+
+def test_an_input_serializer_forgets_each_requests_data_and_errors(pen):
+    from rest_framework.exceptions import ValidationError
+
+    from orders.apis import OrderPlaceInput, validated
+
+    good = body(pen)
+    bad = body(pen, city="")
+    bad["items"][0]["quantity"] = 0
+    first = validated(OrderPlaceInput, good)
+    with pytest.raises(ValidationError) as refused:
+        validated(OrderPlaceInput, bad)
+    again = validated(OrderPlaceInput, body(pen, quantity=5))
+
+    assert set(refused.value.detail) == {"items", "shipping_address"}
+    assert first["items"][0]["quantity"] == 2 and again["items"][0]["quantity"] == 5
+    assert first["shipping_address"]["city"] == "London"
+    with pytest.raises(ValidationError) as refused:
+        validated(OrderPlaceInput, {"items": good["items"]})
+    assert set(refused.value.detail) == {"shipping_address"}  # nothing left of the earlier failure
+
+
+def test_each_thread_validates_with_its_own_input_serializer(pen):
+    import threading
+
+    from orders import apis
+
+    data = body(pen)
+    seen = {}
+
+    def validate(name):
+        apis.validated(apis.OrderPlaceInput, data)
+        seen[name] = apis._input_serializers.by_class[apis.OrderPlaceInput]
+
+    threads = [threading.Thread(target=validate, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    validate("main")
+    validate("main again")
+    assert seen["a"] is not seen["b"] and seen["main"] not in (seen["a"], seen["b"])
+    assert seen["main"] is seen["main again"]
 
 
 # --- cancel, ship, deliver ----------------------------------------------------------------------------------------
