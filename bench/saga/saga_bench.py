@@ -487,8 +487,11 @@ def reference_broker(shop: Shop, count: int = 300) -> dict:
 # --- profiling --------------------------------------------------------------------------------------------------
 def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
     """User + system CPU seconds so far of each program and its children (Linux /proc), and of what else shares
-    the cores: this bench's own client threads and the broker."""
+    the cores: supervisord, this bench's own client threads and the broker."""
     found = {name: _tree_cpu_seconds(pid) for name, pid in pids.items()}
+    if pids:  # their parent: it also carries every line they log to its log files
+        parent = int(Path(f"/proc/{next(iter(pids.values()))}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        found["supervisord"] = _own_cpu_seconds(parent)
     own = os.times()
     found["load-generator"] = own.user + own.system
     broker = subprocess.run(["pgrep", "-o", "beam.smp"], capture_output=True, text=True).stdout.split()
@@ -498,15 +501,15 @@ def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
 
 
 def _tree_cpu_seconds(pid: int) -> float:
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for p in [pid, *_children(pid)]:
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick
-        except (OSError, IndexError):
-            pass
-    return total
+    return sum(_own_cpu_seconds(p) for p in [pid, *_children(pid)])
+
+
+def _own_cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError):
+        return 0.0
 
 
 def _children(pid: int) -> list[int]:
