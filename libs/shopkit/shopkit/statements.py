@@ -8,7 +8,7 @@ back through the backend's converters (SQLite and MySQL hand back a UUID as text
 import weakref
 from functools import lru_cache
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 
 @lru_cache(maxsize=256)
@@ -34,8 +34,8 @@ def insert_params(model, field_names: tuple[str, ...], rows) -> list:
     """The parameters of ``insert_sql(model, field_names, …, rows=len(rows))``: each row's values (in
     ``field_names`` order) prepared by their fields for the current connection, as the ORM's INSERT prepares them.
     Defaults and ``auto_now`` are not applied: the caller gives every value."""
-    fields = _fields(model, field_names)
-    return [field.get_db_prep_save(value, connection) for row in rows for field, value in zip(fields, row)]
+    fields, db = _fields(model, field_names), _connection()
+    return [field.get_db_prep_save(value, db) for row in rows for field, value in zip(fields, row)]
 
 
 @lru_cache(maxsize=64)
@@ -73,13 +73,14 @@ def converted_rows(fields: tuple, rows) -> list[list]:
     of those columns' values, each through the converters the ORM would apply to it; a NULL stays None.
     ``fields`` must be a tuple kept for the purpose (a module's constant): its converters are found once per
     tuple and connection, and kept as long as it."""
-    converters = _converters(connection.ops, fields)
+    db = _connection()
+    converters = _converters(db.ops, fields)
     converted = []
     for row in rows:
         values = list(row[:len(fields)])
         for position, functions, column in converters:
             for function in functions:
-                values[position] = function(values[position], column, connection)
+                values[position] = function(values[position], column, db)
         converted.append(values)
     return converted
 
@@ -89,6 +90,12 @@ def model_instances(model, rows) -> list:
     the ORM makes them: each value through the converters, then ``Model.from_db``."""
     fields, names = _concrete(model)
     return [model.from_db(connection.alias, names, values) for values in converted_rows(fields, rows)]
+
+
+def _connection():
+    # The default connection itself, as the ORM's compilers hand it to fields and converters: through the
+    # ``connection`` proxy, each of their many reads of it would look the connection up again.
+    return connections[DEFAULT_DB_ALIAS]
 
 
 @lru_cache(maxsize=None)
