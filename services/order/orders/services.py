@@ -3,6 +3,7 @@ import uuid
 from dataclasses import dataclass, fields as dataclass_fields
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -14,6 +15,8 @@ from shopkit.logging import get_logger
 from shopkit.messaging.handling import EventRefused, effect_transaction
 from shopkit.messaging.outbox import emit
 from shopkit.problems import ApplicationError, Conflict, NotFound
+from shopkit.statements import (converted_rows, for_update, insert_params, insert_sql, model_instances,
+                                select_columns, update_sql)
 
 from orders import constants
 from orders.models import IdempotencyRecord, Order, OrderEmail, OrderLine, ProductReplica, StatusHistory
@@ -91,23 +94,39 @@ def _order_for_idempotency_key(*, customer_id: str, key: str, fingerprint: str) 
     return record.order
 
 
+# What placing an order writes, spelled out (shopkit.statements): through the ORM, compiling its three INSERTs
+# cost more than the rest of the POST's own work.
+_ORDER_NAMES = tuple(field.attname for field in Order._meta.concrete_fields)
+_LINE_NAMES = ("order_id", "position", "product_id", "sku", "name", "unit_price", "quantity", "line_total")
+_HISTORY_NAMES = ("order_id", "status", "at", "reason", "correlation_id")
+
+
 def _order_create(*, customer: Customer, lines: list[dict], shipping_address: dict) -> Order:
     """Insert the order, its lines (one statement) and its first status, and emit order.placed: four INSERTs."""
     total = sum((line["line_total"] for line in lines), Decimal("0.00"))
-    order = Order.objects.create(
+    order = Order(  # its id from the model's default (uuid4), as create() would have it
         customer_id=customer.id, customer_email=customer.email, customer_name=customer.name or "",
         status=constants.PENDING, currency=lines[0]["currency"], total=total,
         shipping_address=_address(shipping_address),
     )
-    order_lines = OrderLine.objects.bulk_create([
-        OrderLine(order=order, position=position, product_id=line["product_id"], sku=line["sku"], name=line["name"],
-                  unit_price=line["unit_price"], quantity=line["quantity"], line_total=line["line_total"])
-        for position, line in enumerate(lines)
-    ])
-    history = StatusHistory.objects.create(order=order, status=constants.PENDING, at=order.created_at,
-                                           reason=constants.REASON_PLACED, correlation_id=_correlation_id())
-    # The rows as written, for the 201 answer (selectors.order_as_placed): no need to read them back.
-    order.rows_written = {"lines": order_lines, "history": [history]}
+    # What save() would set (auto_now_add, then auto_now: each field takes its own now, in the fields' order).
+    order.created_at = timezone.now()
+    order.updated_at = timezone.now()
+    history = {"status": constants.PENDING, "at": order.created_at, "reason": constants.REASON_PLACED,
+               "correlation_id": _correlation_id()}
+    vendor = connection.vendor
+    with connection.cursor() as cursor:
+        cursor.execute(insert_sql(Order, _ORDER_NAMES, vendor),
+                       insert_params(Order, _ORDER_NAMES, [[getattr(order, name) for name in _ORDER_NAMES]]))
+        cursor.execute(insert_sql(OrderLine, _LINE_NAMES, vendor, rows=len(lines)), insert_params(
+            OrderLine, _LINE_NAMES,
+            [[order.id, position, *(line[name] for name in _LINE_NAMES[2:])] for position, line in enumerate(lines)]))
+        cursor.execute(insert_sql(StatusHistory, _HISTORY_NAMES, vendor), insert_params(
+            StatusHistory, _HISTORY_NAMES, [[order.id, *(history[name] for name in _HISTORY_NAMES[1:])]]))
+    order._state.adding, order._state.db = False, connection.alias  # saved, as create() leaves it
+    # The rows as written, for the 201 answer (selectors.order_as_placed): no need to read them back. A priced
+    # line has the keys of a line's columns that the answer shows.
+    order.rows_written = {"lines": lines, "history": [history]}
     emit(events.ORDER_PLACED, {
         "order_id": str(order.id),
         "customer_id": order.customer_id,
@@ -134,7 +153,7 @@ def _priced_lines(items: list[dict]) -> list[dict]:
         entry = merged.setdefault(product_id, {"quantity": 0, "indexes": []})
         entry["quantity"] += int(item["quantity"])
         entry["indexes"].append(index)
-    replicas = ProductReplica.objects.in_bulk(list(merged))
+    replicas = _replicas(list(merged))
 
     errors: list[dict] = [{} for _ in items]
     lines = []
@@ -171,6 +190,21 @@ def _priced_lines(items: list[dict]) -> list[dict]:
     return lines
 
 
+def _replicas(product_ids: list[str]) -> dict[str, ProductReplica]:
+    """The replica's products of ``product_ids`` by id (``in_bulk``, spelled out); unknown ids are absent."""
+    with connection.cursor() as cursor:
+        cursor.execute(_replicas_sql(connection.vendor, len(product_ids)), product_ids)
+        return {replica.pk: replica for replica in model_instances(ProductReplica, cursor.fetchall())}
+
+
+@lru_cache(maxsize=constants.MAX_LINES * 2)
+def _replicas_sql(vendor: str, count: int) -> str:
+    quote = connection.ops.quote_name
+    table = quote(ProductReplica._meta.db_table)
+    return (f"SELECT {select_columns(ProductReplica)} FROM {table} "
+            f"WHERE {table}.{quote(ProductReplica._meta.pk.column)} IN ({', '.join(['%s'] * count)})")
+
+
 def _address(address: dict) -> dict:
     fields = ("name", "line1", "line2", "city", "postal_code", "country")
     return {name: str(address.get(name) or "") for name in fields}
@@ -178,7 +212,8 @@ def _address(address: dict) -> dict:
 
 # --- the saga's transitions ---------------------------------------------------------------------------------------
 # A transition reads what the events need of the order and its lines in one locked SELECT (_LockedOrder), changes
-# its status with one UPDATE and one history INSERT (_transition), and emits: no model instance is built.
+# its status with one UPDATE and one history INSERT (_transition), and emits: no model instance is built. The
+# statements are spelled out (shopkit.statements): the ORM compiled them afresh for every event.
 
 def order_cancel(*, order_id, by_staff: bool, reason: str = "") -> None:
     """``pending``/``confirmed`` → ``cancelled``; emits ``order.cancelled`` (product releases any reservation).
@@ -288,27 +323,44 @@ class _LockedOrder:
 
 _ORDER_COLUMNS = tuple(field.name for field in dataclass_fields(_LockedOrder) if field.name != "lines")
 _LINE_COLUMNS = ("product_id", "sku", "name", "quantity", "unit_price", "line_total")
-# The order joined with its lines, one row per line. Built once: resolving the join for every column costs more
-# than the rest of the statement, and a QuerySet is only ever cloned from (nothing touches the database here).
-_ORDER_WITH_LINES = (Order.objects.values(*_ORDER_COLUMNS, *(f"lines__{name}" for name in _LINE_COLUMNS))
-                     .order_by("lines__position"))
+# The fields of the locked SELECT's columns, in its order (their converters are found once for this tuple).
+_LOCKED_FIELDS = (tuple(Order._meta.get_field(name) for name in _ORDER_COLUMNS)
+                  + tuple(OrderLine._meta.get_field(name) for name in _LINE_COLUMNS))
 
 
 def _order_locked(order_id) -> _LockedOrder | None:
     """The order, its row locked, in one SELECT; None if there is no such order."""
-    # The row lock serialises a customer's cancel against the saga's handlers and staff's ship on PostgreSQL;
-    # on SQLite the IMMEDIATE transaction already holds the database's write lock. Only the order's row: the
-    # lines never change after placement (and PostgreSQL cannot lock the nullable side of the outer join).
-    lock = {"of": ("self",)} if connection.features.has_select_for_update_of else {}
     try:
-        rows = list(_ORDER_WITH_LINES.filter(pk=order_id).select_for_update(**lock))
+        order_pk = Order._meta.pk.get_db_prep_value(order_id, connection)
     except (ValidationError, ValueError, TypeError):  # a malformed id names no order
         return None
+    with connection.cursor() as cursor:
+        cursor.execute(_order_locked_sql(connection.vendor), [order_pk])
+        rows = converted_rows(_LOCKED_FIELDS, cursor.fetchall())
     if not rows:
         return None
-    return _LockedOrder(**{name: rows[0][name] for name in _ORDER_COLUMNS},
-                        lines=[{name: row[f"lines__{name}"] for name in _LINE_COLUMNS}
-                               for row in rows if row["lines__product_id"] is not None])
+    width = len(_ORDER_COLUMNS)
+    return _LockedOrder(**dict(zip(_ORDER_COLUMNS, rows[0])),
+                        lines=[dict(zip(_LINE_COLUMNS, row[width:])) for row in rows if row[width] is not None])
+
+
+@lru_cache(maxsize=None)
+def _order_locked_sql(vendor: str) -> str:
+    """The order joined with its lines, one row per line in position order (one row of NULL line columns when it
+    has none), the order's row locked."""
+    # The row lock serialises a customer's cancel against the saga's handlers and staff's ship on PostgreSQL;
+    # on SQLite the IMMEDIATE transaction already holds the database's write lock. Only the order's row (OF): the
+    # lines never change after placement (and PostgreSQL cannot lock the nullable side of the outer join).
+    quote = connection.ops.quote_name
+    order, line = quote(Order._meta.db_table), quote(OrderLine._meta.db_table)
+    order_pk = f"{order}.{quote(Order._meta.pk.column)}"
+    return (f"SELECT {select_columns(Order, _ORDER_COLUMNS)}, {select_columns(OrderLine, _LINE_COLUMNS)} "
+            f"FROM {order} LEFT OUTER JOIN {line} ON {line}.{quote(OrderLine._meta.get_field('order').column)} = "
+            f"{order_pk} WHERE {order_pk} = %s ORDER BY {line}.{quote(OrderLine._meta.get_field('position').column)} "
+            f"ASC{for_update(of=(Order,))}")
+
+
+_TRANSITION_NAMES = ("status", "updated_at")  # what a transition changes of the order's row
 
 
 def _transition(order: _LockedOrder, status: str, *, reason: str) -> None:
@@ -318,9 +370,14 @@ def _transition(order: _LockedOrder, status: str, *, reason: str) -> None:
         raise Conflict(f"The order is {order.status}; it cannot become {status}.", code="illegal-transition",
                        extra={"order_status": order.status})
     now = timezone.now()  # what save() would give updated_at (auto_now), and the history row
-    Order.objects.filter(pk=order.id).update(status=status, updated_at=now)
-    StatusHistory.objects.create(order_id=order.id, status=status, at=now,
-                                 reason=reason[:constants.REASON_MAX_LENGTH], correlation_id=_correlation_id())
+    vendor = connection.vendor
+    with connection.cursor() as cursor:
+        cursor.execute(update_sql(Order, _TRANSITION_NAMES, vendor),
+                       [*insert_params(Order, _TRANSITION_NAMES, [[status, now]]),
+                        Order._meta.pk.get_db_prep_value(order.id, connection)])
+        cursor.execute(insert_sql(StatusHistory, _HISTORY_NAMES, vendor), insert_params(
+            StatusHistory, _HISTORY_NAMES,
+            [[order.id, status, now, reason[:constants.REASON_MAX_LENGTH], _correlation_id()]]))
     order.status = status
     log.info("order status changed", order_id=str(order.id), status=status, reason=reason)
 
@@ -388,6 +445,9 @@ def _replica_write(*, product_id: str, version: int, fields: dict) -> bool:
 
 # --- emails about an order, for its timeline ----------------------------------------------------------------------
 
+_EMAIL_NAMES = ("email_id", "outcome", "order_id", "kind", "to", "at", "correlation_id")
+
+
 def order_email_record(*, order_id: str, email_id: str, kind: str, to: str, outcome: str, at, correlation_id: str = ""
                        ) -> None:
     """Remember that the email service sent (or gave up on) message ``email_id`` about ``order_id``.
@@ -396,7 +456,8 @@ def order_email_record(*, order_id: str, email_id: str, kind: str, to: str, outc
     outcome) pair turns into no row (ON CONFLICT DO NOTHING), so a repeat needs no savepoint to undo a refused
     INSERT inside the consumer's transaction, and a new report (nearly every one) costs one statement.
     """
-    OrderEmail.objects.bulk_create([
-        OrderEmail(email_id=str(email_id), outcome=outcome, order_id=str(order_id), kind=kind[:30], to=to[:254],
-                   at=at, correlation_id=(correlation_id or "")[:100]),
-    ], ignore_conflicts=True)
+    with connection.cursor() as cursor:
+        cursor.execute(insert_sql(OrderEmail, _EMAIL_NAMES, connection.vendor, ignore_conflict=True), insert_params(
+            OrderEmail, _EMAIL_NAMES,
+            [[str(email_id), outcome, str(order_id), kind[:30], to[:254], at, (correlation_id or "")[:100]]]))
+

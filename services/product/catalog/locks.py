@@ -5,10 +5,11 @@ The two SELECTs are spelled out once per kind of database (``vendor``, the build
 rows, from the models' tables and columns, rather than built by the ORM: every saga step runs them, and the ORM
 would resolve and compile the same expression tree afresh each time (more CPU than the database spends on them)."""
 import uuid
-import weakref
 from functools import lru_cache
 
 from django.db import connection
+
+from shopkit.statements import for_update, model_instances, select_columns
 
 from catalog.models import Product, Reservation, Stock
 
@@ -33,7 +34,7 @@ def stock_lock(product_ids, *, with_orderable: bool = False) -> dict[uuid.UUID, 
     with connection.cursor() as cursor:
         cursor.execute(_stock_lock_sql(connection.vendor, len(ids), with_orderable), params)
         rows = cursor.fetchall()
-    stocks = _instances(Stock, rows)
+    stocks = model_instances(Stock, rows)
     if with_orderable:
         for stock, row in zip(stocks, rows):
             stock.orderable = bool(row[-1])  # 1/0 on SQLite and MySQL
@@ -45,7 +46,7 @@ def reservation_lock(order_id: str) -> Reservation | None:
     with connection.cursor() as cursor:
         cursor.execute(_reservation_lock_sql(connection.vendor), [order_id])
         rows = cursor.fetchall()
-    return _instances(Reservation, rows)[0] if rows else None
+    return model_instances(Reservation, rows)[0] if rows else None
 
 
 @lru_cache(maxsize=128)
@@ -59,8 +60,8 @@ def _stock_lock_sql(vendor: str, count: int, with_orderable: bool) -> str:
                      f"{stock_pk} AND {product}.{quote(Product._meta.get_field('active').column)} = %s AND "
                      f"{product}.{quote(Product._meta.get_field('deleted_at').column)} IS NULL)")
     placeholders = ", ".join(["%s"] * count)
-    return (f"SELECT {_columns(Stock)}{orderable} FROM {stock} WHERE {stock_pk} IN ({placeholders}) "
-            f"ORDER BY {stock_pk}{_for_update()}")
+    return (f"SELECT {select_columns(Stock)}{orderable} FROM {stock} WHERE {stock_pk} IN ({placeholders}) "
+            f"ORDER BY {stock_pk}{for_update()}")
 
 
 @lru_cache(maxsize=None)
@@ -68,47 +69,4 @@ def _reservation_lock_sql(vendor: str) -> str:
     quote = connection.ops.quote_name
     table = quote(Reservation._meta.db_table)
     order_id = quote(Reservation._meta.get_field("order_id").column)
-    return f"SELECT {_columns(Reservation)} FROM {table} WHERE {table}.{order_id} = %s{_for_update()}"
-
-
-def _columns(model) -> str:
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    return ", ".join(f"{table}.{quote(field.column)}" for field in model._meta.concrete_fields)
-
-
-def _for_update() -> str:
-    return f" {connection.ops.for_update_sql()}" if connection.features.has_select_for_update else ""
-
-
-def _instances(model, rows) -> list:
-    """Model instances from rows that begin with ``model``'s concrete columns, as the ORM makes them: each value
-    through the database's converters (SQLite and MySQL hand back a UUID as text, SQLite a datetime as text),
-    then ``Model.from_db``."""
-    names = [field.attname for field in model._meta.concrete_fields]
-    converters = _converters(connection.ops, model)
-    instances = []
-    for row in rows:
-        values = list(row[:len(names)])
-        for position, functions, column in converters:
-            for function in functions:
-                values[position] = function(values[position], column, connection)
-        instances.append(model.from_db(connection.alias, names, values))
-    return instances
-
-
-# The converters of each model's columns by connection (they are methods of its backend), found once by the rules
-# the ORM's SQLCompiler.get_converters follows; a connection's entry goes with it.
-_CONVERTERS = weakref.WeakKeyDictionary()
-
-
-def _converters(ops, model) -> list:
-    by_model = _CONVERTERS.setdefault(ops, {})
-    if model not in by_model:
-        by_model[model] = []
-        for position, field in enumerate(model._meta.concrete_fields):
-            column = field.get_col(model._meta.db_table)
-            functions = ops.get_db_converters(column) + column.get_db_converters(ops.connection)
-            if functions:
-                by_model[model].append((position, functions, column))
-    return by_model[model]
+    return f"SELECT {select_columns(Reservation)} FROM {table} WHERE {table}.{order_id} = %s{for_update()}"
