@@ -44,20 +44,25 @@ def order_timeline(*, user, order_id) -> list[dict]:
     """What happened to one order the caller may see, oldest first: each status it entered and each message the
     email service sent or gave up on for it, as ``{at, kind, title, detail, correlation_id}``.
 
-    At the same instant a status change comes before the message it caused. Raises NotFound like ``order_get``.
+    At the same instant a status change comes before the message it caused; an email's time is its event's, to
+    the millisecond, so instants are compared to the millisecond. Raises NotFound like ``order_get``.
     """
     order = order_get(user=user, order_id=order_id)
     entries = [
-        ((change.at, 0, change.id), {
+        ((_millisecond(change.at), 0, change.at, change.id), {
             "at": change.at, "kind": constants.TIMELINE_STATUS, "title": f"Order {change.status}",
             "detail": change.reason, "correlation_id": change.correlation_id})
         for change in order.history.all()
     ]
     entries += [
-        ((email.at, 1, email.id), {
+        ((_millisecond(email.at), 1, email.at, email.id), {
             "at": email.at, "kind": constants.TIMELINE_EMAIL,
             "title": f"Email {email.outcome}: {email.kind.replace('_', ' ')}",
             "detail": f"to {email.to}", "correlation_id": email.correlation_id})
         for email in OrderEmail.objects.filter(order_id=str(order.id))
     ]
     return [entry for _, entry in sorted(entries, key=lambda pair: pair[0])]
+
+
+def _millisecond(moment):
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)

@@ -1,4 +1,5 @@
 """The order timeline: status changes with the correlation id that caused them, and emails from email.sent/failed."""
+import time
 import uuid
 from datetime import datetime, timedelta
 
@@ -29,6 +30,14 @@ def deliver(event_type, data, *, correlation_id="", subject=""):
     return event
 
 
+def after_the_millisecond_of(moment: datetime) -> None:
+    """Wait until the clock is past ``moment``'s millisecond: an event's time has millisecond precision, and news
+    about an order (an email sent for it) comes after the order was placed, not within its millisecond."""
+    next_millisecond = moment.replace(microsecond=moment.microsecond // 1000 * 1000) + timedelta(milliseconds=1)
+    while datetime.now(moment.tzinfo) < next_millisecond:
+        time.sleep(0.0005)
+
+
 def email_outcome(order_id, kind="order_confirmed", email_id=None, **extra):
     data = {"email_id": email_id or str(uuid.uuid4()), "to": "ada@example.com", "kind": kind,
             "cause_event_id": str(uuid.uuid4()), **extra}
@@ -57,6 +66,7 @@ def test_each_status_change_keeps_the_correlation_id_of_what_caused_it(place):
 def test_emails_sent_and_failed_join_the_timeline_in_time_order(place):
     with correlated("req-place"):
         order = place()
+    after_the_millisecond_of(order.created_at)
     sent = deliver(events.EMAIL_SENT, email_outcome(order.id), correlation_id="req-place")
     deliver(events.EMAIL_FAILED, email_outcome(order.id, kind="order_cancelled", to="x@example.com"),
             correlation_id="req-cancel")
@@ -132,3 +142,15 @@ def test_the_owner_and_staff_read_the_timeline_others_get_404(client, place, cus
     assert client.get(url).status_code == 401
     assert client.get(f"/api/v1/orders/{uuid.uuid4()}/timeline/", **owner).status_code == 404
 
+
+
+def test_an_email_within_the_millisecond_of_its_status_change_comes_after_it(place):
+    """An email's time is its event's, to the millisecond, so it can read earlier than the status it followed."""
+    order = place()
+    at = order.created_at.replace(microsecond=order.created_at.microsecond // 1000 * 1000)
+    OrderEmail.objects.create(email_id="e-1", order_id=str(order.id), kind="order_confirmed", outcome="sent",
+                              to="ada@example.com", at=at)
+
+    timeline = selectors.order_timeline(user=Staff(), order_id=order.id)
+
+    assert [e["kind"] for e in timeline] == [constants.TIMELINE_STATUS, constants.TIMELINE_EMAIL]
