@@ -1,4 +1,4 @@
-"""Django DATABASES entries from URLs: SQLite (shopkit.sqlite: WAL, IMMEDIATE, a writer lock), PostgreSQL, MySQL."""
+"""Django DATABASES entries from URLs: SQLite (WAL, busy timeout, IMMEDIATE), PostgreSQL, MySQL/MariaDB."""
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -11,7 +11,7 @@ SQLITE_BUSY_TIMEOUT = 20
 def sqlite_database(path: Path) -> dict:
     """A SQLite file tuned for several processes: WAL journal, a busy timeout, writers take the lock up front."""
     return {
-        "ENGINE": "shopkit.sqlite",  # Django's, with a writer lock that is handed over at once (see the module)
+        "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(path),
         # Opening a connection (connect + PRAGMAs) costs more than serving a catalog page: keep it, as the
         # server databases do.
