@@ -13,21 +13,27 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 @lru_cache(maxsize=256)
 def insert_sql(model, field_names: tuple[str, ...], vendor: str, *, ignore_conflict: bool = False,
-               rows: int = 1) -> str:
+               rows: int = 1, returning_pk: bool = False) -> str:
     """``INSERT INTO <model's table> (<the fields' columns>) VALUES (%s, …)`` for the database of ``vendor`` (the
     cache's key: the current connection's quoting is used); ``rows`` rows of values in one statement (their
     parameters one row after the other: ``insert_params``). ``ignore_conflict``: a row that would break a unique
     constraint is not inserted and raises nothing (the cursor's rowcount counts the rows inserted) — ``ON
     CONFLICT DO NOTHING``, or ``INSERT IGNORE`` on MySQL/MariaDB, where IGNORE also turns other errors into
-    warnings: use it only where the values are checked first."""
+    warnings: use it only where the values are checked first. ``returning_pk``: the statement gives back the new
+    rows' primary keys (``RETURNING``, none for a row a conflict skipped) where the database can
+    (``connection.features.can_return_columns_from_insert``); elsewhere ask ``connection.ops.last_insert_id``."""
     quote = connection.ops.quote_name
     columns = ", ".join(quote(model._meta.get_field(name).column) for name in field_names)
     values = ", ".join([f"({', '.join(['%s'] * len(field_names))})"] * rows)
     table = quote(model._meta.db_table)
+    verb, suffix = "INSERT INTO", ""
     if ignore_conflict and vendor == "mysql":
-        return f"INSERT IGNORE INTO {table} ({columns}) VALUES {values}"
-    suffix = " ON CONFLICT DO NOTHING" if ignore_conflict else ""
-    return f"INSERT INTO {table} ({columns}) VALUES {values}{suffix}"
+        verb = "INSERT IGNORE INTO"
+    elif ignore_conflict:
+        suffix = " ON CONFLICT DO NOTHING"
+    if returning_pk and connection.features.can_return_columns_from_insert:
+        suffix += f" {connection.ops.return_insert_columns([model._meta.pk])[0]}"
+    return f"{verb} {table} ({columns}) VALUES {values}{suffix}"
 
 
 def insert_params(model, field_names: tuple[str, ...], rows) -> list:
@@ -56,16 +62,18 @@ def select_columns(model, field_names: tuple[str, ...] | None = None) -> str:
     return ", ".join(f"{table}.{quote(field.column)}" for field in fields)
 
 
-def for_update(*, of: tuple = ()) -> str:
+def for_update(*, of: tuple = (), skip_locked: bool = False) -> str:
     """The `` FOR UPDATE`` that ends a SELECT locking its rows until the transaction ends, or nothing where the
     database has no row locks (SQLite: its IMMEDIATE transactions hold the write lock from BEGIN, see shopkit.db).
-    ``of``: models whose rows alone are locked (``FOR UPDATE OF``), where the database can say so."""
+    ``of``: models whose rows alone are locked (``FOR UPDATE OF``), where the database can say so.
+    ``skip_locked``: rows another transaction holds are left out (callers check
+    ``connection.features.has_select_for_update_skip_locked`` first)."""
     if not connection.features.has_select_for_update:
         return ""
     tables = ()
     if of and connection.features.has_select_for_update_of:
         tables = tuple(connection.ops.quote_name(model._meta.db_table) for model in of)
-    return f" {connection.ops.for_update_sql(of=tables)}"
+    return f" {connection.ops.for_update_sql(of=tables, skip_locked=skip_locked)}"
 
 
 def converted_rows(fields: tuple, rows) -> list[list]:

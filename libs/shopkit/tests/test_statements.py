@@ -158,3 +158,25 @@ def test_a_select_ending_in_for_update_of_a_model_runs_on_the_database():
             cursor.execute(f"SELECT {select_columns(OutboxMessage)} FROM {table}{for_update(of=(OutboxMessage,))}")
             (locked,) = model_instances(OutboxMessage, cursor.fetchall())
     assert locked == OutboxMessage.objects.get()
+
+
+@pytest.mark.django_db
+def test_an_insert_returning_its_primary_key_gives_the_new_rows_id_and_none_for_a_skipped_conflict():
+    if not connection.features.can_return_columns_from_insert:
+        pytest.skip("this database gives no RETURNING; callers ask last_insert_id")  # SQLite < 3.35 only
+    row = _outbox_rows(1)[0]
+    sql = insert_sql(OutboxMessage, OUTBOX_NAMES, connection.vendor, ignore_conflict=True, returning_pk=True)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, insert_params(OutboxMessage, OUTBOX_NAMES, [row]))
+        (new_id,) = cursor.fetchone()
+        cursor.execute(sql, insert_params(OutboxMessage, OUTBOX_NAMES, [row]))  # the same unique event id
+        skipped = cursor.fetchone()
+    assert new_id == OutboxMessage.objects.get().id
+    assert skipped is None
+
+
+def test_skip_locked_is_part_of_the_lock_where_the_database_has_it():
+    if not connection.features.has_select_for_update_skip_locked:
+        pytest.skip("this database cannot skip locked rows")
+    assert for_update(skip_locked=True) == f" {connection.ops.for_update_sql(skip_locked=True)}"
+    assert "SKIP LOCKED" in for_update(skip_locked=True)

@@ -6,7 +6,6 @@ from decimal import Decimal
 from functools import lru_cache
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from catalog import constants
@@ -17,6 +16,7 @@ from shopkit.logging import get_logger
 from shopkit.messaging.handling import EventRefused, effect_transaction
 from shopkit.messaging.outbox import emit
 from shopkit.problems import ApplicationError, Conflict, NotFound
+from shopkit.statements import insert_params, insert_sql
 
 log = get_logger(__name__)
 
@@ -379,8 +379,9 @@ def _stocks_update_sql(vendor: str, count: int, fields: tuple[str, ...]) -> str:
             f"{updated_at} = %s WHERE {pk} IN ({placeholders})")
 
 
-# The columns a new reservation is inserted with; its id comes from the database.
+# The columns a new reservation and its lines are inserted with; a reservation's id comes from the database.
 _RESERVATION_INSERTED = ("order_id", "state", "created_at", "updated_at")
+_LINE_INSERTED = ("reservation", "product", "quantity")
 
 
 def _reservation_insert(order_id: str, state: str, now) -> Reservation | None:
@@ -393,10 +394,11 @@ def _reservation_insert(order_id: str, state: str, now) -> Reservation | None:
     if len(order_id) > longest:
         raise EventRefused(f"order id longer than the reservations' {longest} characters")
     values = {"order_id": order_id, "state": state, "created_at": now, "updated_at": now}
-    params = [Reservation._meta.get_field(name).get_db_prep_value(values[name], connection)
-              for name in _RESERVATION_INSERTED]
+    params = insert_params(Reservation, _RESERVATION_INSERTED, [[values[name] for name in _RESERVATION_INSERTED]])
     with connection.cursor() as cursor:
-        cursor.execute(_reservation_insert_sql(connection.vendor), params)
+        # the unique order id makes a second reservation of the order a conflict, skipped (rowcount 0, no id)
+        cursor.execute(insert_sql(Reservation, _RESERVATION_INSERTED, connection.vendor, ignore_conflict=True,
+                                  returning_pk=True), params)
         if connection.features.can_return_columns_from_insert:
             row = cursor.fetchone()
             values["id"] = row[0] if row else None
@@ -409,40 +411,12 @@ def _reservation_insert(order_id: str, state: str, now) -> Reservation | None:
     return Reservation.from_db(connection.alias, names, [values[name] for name in names])
 
 
-@lru_cache(maxsize=None)
-def _reservation_insert_sql(vendor: str) -> str:
-    # Ignoring a conflict as Django's bulk_create(ignore_conflicts=True) says it on each database (ON CONFLICT DO
-    # NOTHING, INSERT OR IGNORE, INSERT IGNORE), and returning the new id where the database can.
-    ops, quote = connection.ops, connection.ops.quote_name
-    fields = [Reservation._meta.get_field(name) for name in _RESERVATION_INSERTED]
-    sql = (f"{ops.insert_statement(on_conflict=OnConflict.IGNORE)} {quote(Reservation._meta.db_table)} "
-           f"({', '.join(quote(field.column) for field in fields)}) VALUES ({', '.join(['%s'] * len(fields))})")
-    suffix = ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None)
-    if suffix:
-        sql += f" {suffix}"
-    if connection.features.can_return_columns_from_insert:
-        returning, _ = ops.return_insert_columns([Reservation._meta.pk])
-        sql += f" {returning}"
-    return sql
-
-
 def _reservation_lines_insert(reservation: Reservation, quantities: dict[uuid.UUID, int]) -> None:
     """Insert the reservation's lines, ``quantities`` by product id, in one INSERT."""
-    product = ReservationLine._meta.get_field("product")
-    params = []
-    for product_id, quantity in quantities.items():
-        params += [reservation.pk, product.get_db_prep_value(product_id, connection), quantity]
+    params = insert_params(ReservationLine, _LINE_INSERTED,
+                           [(reservation.pk, product_id, quantity) for product_id, quantity in quantities.items()])
     with connection.cursor() as cursor:
-        cursor.execute(_reservation_lines_insert_sql(connection.vendor, len(quantities)), params)
-
-
-@lru_cache(maxsize=64)
-def _reservation_lines_insert_sql(vendor: str, count: int) -> str:
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(ReservationLine._meta.get_field(name).column)
-                        for name in ("reservation", "product", "quantity"))
-    values = ", ".join(["(%s, %s, %s)"] * count)
-    return f"INSERT INTO {quote(ReservationLine._meta.db_table)} ({columns}) VALUES {values}"
+        cursor.execute(insert_sql(ReservationLine, _LINE_INSERTED, connection.vendor, rows=len(quantities)), params)
 
 
 def _as_uuid(value: str) -> uuid.UUID | None:

@@ -13,7 +13,6 @@ import os
 import socket
 import threading
 import time
-import uuid
 from datetime import timedelta
 from functools import lru_cache
 from typing import NamedTuple
@@ -29,6 +28,7 @@ from shopkit.messaging.config import EXCHANGE, outbox_settings, rabbitmq_url
 from shopkit.messaging.runtime import DATABASE_UNAVAILABLE, sleep_or_stop
 from shopkit.messaging.models import OutboxMessage, RelayLease
 from shopkit.messaging.outbox import doorbell_dir
+from shopkit.statements import converted_rows, for_update, select_columns
 
 log = get_logger(__name__)
 
@@ -168,8 +168,8 @@ class Relay:
     def _pending(self) -> list["PendingRow"]:
         with connection.cursor() as cursor:
             cursor.execute(_pending_sql(connection.vendor), [self.batch_size])
-            return [PendingRow(id_, _uuid_text(event_id), event_type, body)
-                    for id_, event_id, event_type, body in cursor.fetchall()]
+            return [PendingRow(id_, str(event_id), event_type, body)
+                    for id_, event_id, event_type, body in converted_rows(_PENDING_FIELDS, cursor.fetchall())]
 
     def _publish_rows(self, rows) -> None:
         future = asyncio.run_coroutine_threadsafe(self._publish(rows), self._loop)
@@ -241,9 +241,9 @@ class PendingRow(NamedTuple):
     body: str
 
 
-def _uuid_text(value) -> str:
-    # PostgreSQL (and MariaDB's uuid type) hand back a UUID or its text; the others the 32 hex digits Django stores
-    return str(value if isinstance(value, uuid.UUID) else uuid.UUID(value))
+# What a pending row is read as: these fields' columns, through the backend's converters (shopkit.statements)
+_PENDING = ("id", "event_id", "event_type", "body")
+_PENDING_FIELDS = tuple(OutboxMessage._meta.get_field(name) for name in _PENDING)
 
 
 def _column(model, name: str) -> str:
@@ -253,16 +253,15 @@ def _column(model, name: str) -> str:
 @lru_cache(maxsize=8)
 def _lease_sql(vendor: str) -> str:
     table = connection.ops.quote_name(RelayLease._meta.db_table)
-    return (f"SELECT {_column(RelayLease, 'name')} FROM {table} WHERE {_column(RelayLease, 'name')} = %s "
-            f"{connection.ops.for_update_sql(skip_locked=True)}")
+    return (f"SELECT {select_columns(RelayLease, ('name',))} FROM {table} WHERE {_column(RelayLease, 'name')} = %s"
+            f"{for_update(skip_locked=True)}")
 
 
 @lru_cache(maxsize=8)
 def _pending_sql(vendor: str) -> str:
     table = connection.ops.quote_name(OutboxMessage._meta.db_table)
-    columns = ", ".join(_column(OutboxMessage, name) for name in ("id", "event_id", "event_type", "body"))
-    return (f"SELECT {columns} FROM {table} WHERE {_column(OutboxMessage, 'sent_at')} IS NULL "
-            f"ORDER BY {_column(OutboxMessage, 'id')} LIMIT %s")
+    return (f"SELECT {select_columns(OutboxMessage, _PENDING)} FROM {table} "
+            f"WHERE {_column(OutboxMessage, 'sent_at')} IS NULL ORDER BY {_column(OutboxMessage, 'id')} LIMIT %s")
 
 
 @lru_cache(maxsize=64)
