@@ -22,7 +22,7 @@ from shopkit.context import correlated, current_correlation_id
 from shopkit.logging import get_logger
 from shopkit.messaging.handling import EventRefused, effect_transaction
 from shopkit.messaging.outbox import emit
-from shopkit.statements import insert_sql
+from shopkit.statements import insert_params, insert_sql
 
 log = get_logger(__name__)
 
@@ -73,7 +73,8 @@ def _insert_unless_recorded(message: EmailMessage) -> bool:
     if too_long:
         # MySQL's INSERT IGNORE would store them cut short (a warning, not an error), and cut ids may collide.
         raise EventRefused(f"{', '.join(too_long)} longer than the ledger holds")
-    params = [field.get_db_prep_save(getattr(message, field.attname), connection) for field in _INSERTED_FIELDS]
+    params = insert_params(EmailMessage, _INSERTED_NAMES,
+                           [[getattr(message, field.attname) for field in _INSERTED_FIELDS]])
     with connection.cursor() as cursor:
         # the lengths are checked above, so on MySQL the IGNORE skips a duplicate key and nothing else
         cursor.execute(insert_sql(EmailMessage, _INSERTED_NAMES, connection.vendor, ignore_conflict=True), params)
