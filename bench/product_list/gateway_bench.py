@@ -16,7 +16,10 @@ Then wrk (2 threads, --connections) measures, round after round:
 - the list with a filter value new on every request (`max_price=99999998.<random>`: the same 20 rows, but a page
   nothing has cached, at the gateway or in the service: the page rendered afresh)  → ratio to values()
 For each it prints req/s, p50/p99 latency, non-2xx answers, the gateway's X-Cache-Status of a sample request and
-the CPU the nginx workers (gateway or reference) and the product web workers spent per request.
+the CPU the nginx workers (gateway or reference) and the product web workers spent per request; then each ratio
+twice: from the best round of each scenario, and round by round (a scenario and its reference a minute apart,
+the pairing least moved by what else the shared machine runs). --profile-nginx records the gateway's workers
+with `perf` during round 1's cached scenario and prints where their time went.
 """
 from __future__ import annotations
 
@@ -63,6 +66,15 @@ http {{
     }}
 }}
 """
+
+
+# (what, scenario, its reference, the issue's goal): the ratios the bench prints
+RATIOS = [
+    ("gateway cached / nginx static", "cached", "static", "  (goal ≥ 0.5)"),
+    ("gateway cached / static file, same size", "cached", "file", ""),
+    ("gateway cache buster / values() direct", "buster", "values", "  (goal ≥ 1.0)"),
+    ("gateway rendered afresh / values()", "afresh", "values", ""),
+]
 
 
 def _port() -> int:
@@ -175,6 +187,24 @@ def wrk(url: str, *, seconds: int, connections: int, script: Path | None = None)
             "non_2xx": int(non_2xx.group(1)) if non_2xx else 0, "socket_errors": errors.group(1) if errors else ""}
 
 
+def profile(pids: list[int], seconds: int, folder: Path) -> subprocess.Popen:
+    """`perf record` of ``pids`` for ``seconds``, started beside the scenario's wrk; report() reads it."""
+    return subprocess.Popen(["perf", "record", "-q", "-F", "999", "-o", str(folder / "perf.data"),
+                             "-p", ",".join(map(str, pids)), "--", "sleep", str(seconds)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def report(recording: subprocess.Popen, folder: Path, lines: int = 25) -> None:
+    recording.wait(timeout=60)
+    share = subprocess.run(["perf", "report", "-i", str(folder / "perf.data"), "--no-children", "--sort", "dso",
+                            "--stdio", "-g", "none"], text=True, capture_output=True).stdout
+    top = subprocess.run(["perf", "report", "-i", str(folder / "perf.data"), "--no-children", "--sort",
+                          "dso,symbol", "--stdio", "-g", "none"], text=True, capture_output=True).stdout
+    rows = [line for line in share.splitlines() + top.splitlines() if "%" in line and not line.startswith("#")]
+    print("perf, the gateway's workers during the cached scenario (share by binary, then by symbol):")
+    print("\n".join("  " + row.strip() for row in rows[:lines]), flush=True)
+
+
 def sample(url: str) -> tuple[str, bytes]:
     with urllib.request.urlopen(url, timeout=10) as response:
         return response.headers.get("X-Cache-Status", "-"), response.read()
@@ -186,9 +216,14 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--keep", action="store_true", help="keep the shop's data folder (logs) afterwards")
+    parser.add_argument("--profile-nginx", action="store_true",
+                        help="perf record the gateway's workers during round 1's cached scenario")
     args = parser.parse_args()
     if not shutil.which("wrk") or not shutil.which("nginx"):
         print("wrk and nginx are needed (bench/product_list/run.sh installs wrk)", file=sys.stderr)
+        return 2
+    if args.profile_nginx and not shutil.which("perf"):
+        print("--profile-nginx needs perf (Debian's linux-perf)", file=sys.stderr)
         return 2
 
     shop = Shop(keep=args.keep)
@@ -229,27 +264,33 @@ def main() -> int:
               f"load average before: {os.getloadavg()[0]:.2f}", flush=True)
         header = f"{'scenario':50} {'req/s':>9} {'p50':>9} {'p99':>9} {'nginx µs/req':>12} {'web ms/req':>10}  cache"
         best: dict[str, float] = {}
+        rounds: list[dict[str, float]] = []
         for round_number in range(1, args.rounds + 1):
+            rounds.append({})
             print(f"-- round {round_number}\n{header}", flush=True)
             for key, scenario in scenarios.items():
                 nginx_pids = scenario.nginx_workers() if scenario.nginx_workers else []
                 web_pids = [c for pid in product_web for c in _children(pid)] + baseline.workers()
                 before_nginx, before_web = _cpu_ticks(nginx_pids), _cpu_ticks(web_pids)
+                recording = profile(nginx_pids, args.seconds - 1, scratch) \
+                    if args.profile_nginx and key == "cached" and round_number == 1 else None
                 result = wrk(scenario.url, seconds=args.seconds, connections=args.connections, script=scenario.script)
                 nginx_us = f"{(_cpu_ticks(nginx_pids) - before_nginx) / TICKS * 1e6 / result['requests']:.0f}" \
                     if nginx_pids else "-"
                 web_ms = (_cpu_ticks(web_pids) - before_web) / TICKS * 1e3 / result["requests"]
                 cache = sample(scenario.probe())[0] if scenario.probe else ""
                 best[key] = max(best.get(key, 0.0), result["rps"])
+                rounds[-1][key] = result["rps"]
                 trouble = (f"  non-2xx {result['non_2xx']}" if result["non_2xx"] else "") + \
                           (f"  socket errors {result['socket_errors']}" if result["socket_errors"] else "")
                 print(f"{scenario.name:50} {result['rps']:9.0f} {result['p50']:>9} {result['p99']:>9} "
                       f"{nginx_us:>12} {web_ms:10.2f}  {cache}{trouble}", flush=True)
-        print(f"load average after: {os.getloadavg()[0]:.2f}\nratios (best round of each):")
-        print(f"  gateway cached / nginx static:           {best['cached'] / best['static']:.2f}  (goal ≥ 0.5)")
-        print(f"  gateway cached / static file, same size: {best['cached'] / best['file']:.2f}")
-        print(f"  gateway cache buster / values() direct:  {best['buster'] / best['values']:.2f}  (goal ≥ 1.0)")
-        print(f"  gateway rendered afresh / values():      {best['afresh'] / best['values']:.2f}")
+                if recording:
+                    report(recording, scratch)
+        print(f"load average after: {os.getloadavg()[0]:.2f}\nratios: best round of each | round by round")
+        for label, scenario, reference, goal in RATIOS:
+            by_round = " ".join(f"{r[scenario] / r[reference]:.2f}" for r in rounds)
+            print(f"  {label:40} {best[scenario] / best[reference]:6.2f} | {by_round}{goal}")
     finally:
         for reference in (static, baseline):
             if reference is not None:
