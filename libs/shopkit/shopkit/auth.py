@@ -94,15 +94,28 @@ class KeySet:
                 key = self._keys.get(kid)
         return key
 
-    def _start_refresh(self, url: str, now: float) -> threading.Event:
+    def warm(self) -> None:
+        """Start fetching the JWKS now, in the background, if nothing has been fetched yet (each web worker calls
+        this as it starts): the first token then finds the keys at hand instead of waiting up to
+        JWKS_WAIT_SECONDS for a fetch that may be slow while the deployment is still starting (a container DNS
+        lookup lost as others start costs seconds). A warm-up that fails does not count against the refresh rate
+        limit: identity may not be up yet, and the first request must still be free to fetch at once."""
+        conf = jwt_settings()
+        if not conf["JWKS_URL"] or conf["KEY_LOADER"]:
+            return
+        with self._lock:
+            if self._fetched_at is None and self._refreshing is None:
+                self._start_refresh(conf["JWKS_URL"], time.monotonic(), counted=False)
+
+    def _start_refresh(self, url: str, now: float, counted: bool = True) -> threading.Event:
         """Called with the lock held: one thread fetches the JWKS; the returned event is set when it ends."""
         done = threading.Event()
         self._refreshing, self._attempted_at = done, now
-        threading.Thread(target=self._refresh, args=(url, done, self._generation), name="jwks-refresh",
+        threading.Thread(target=self._refresh, args=(url, done, self._generation, counted), name="jwks-refresh",
                          daemon=True).start()
         return done
 
-    def _refresh(self, url: str, done: threading.Event, generation: int) -> None:
+    def _refresh(self, url: str, done: threading.Event, generation: int, counted: bool = True) -> None:
         keys = None
         try:
             keys = fetch_jwks(url)
@@ -116,6 +129,8 @@ class KeySet:
                 if generation == self._generation:
                     if keys is not None:
                         self._keys, self._fetched_at = keys, time.monotonic()
+                    elif not counted:
+                        self._attempted_at = None
                     self._refreshing = None
             done.set()
 

@@ -50,6 +50,18 @@ def when_ready(server):
     gc.freeze()  # the workers' garbage collections then leave the master's objects, and their pages, untouched
 
 
+def post_worker_init(worker):
+    """Each worker fetches identity's public keys as it starts, not when the first token arrives (KeySet.warm).
+    An app that is not a Django project set up by then (when_ready loaded it) has no keys to fetch."""
+    from django.conf import settings
+
+    if not settings.configured:
+        return
+    from shopkit.auth import KEYS
+
+    KEYS.warm()
+
+
 def child_exit(server, worker):
     from prometheus_client import multiprocess
 

@@ -135,3 +135,35 @@ def test_a_request_with_a_known_key_is_answered_while_identity_hangs(client, ide
             assert client.get("/whoami", **auth_header(kid="old")).status_code == 200
         assert identity.answered == 1 and identity.requests <= 2
         assert auth.KEYS._refreshing is not None  # the refresh is still hanging on identity
+
+
+def test_a_warm_up_fetches_the_keys_before_the_first_token_needs_them(identity):
+    keys = KeySet()
+    with override_settings(SHOPKIT_JWT=jwks_settings(identity.url, JWKS_MIN_REFETCH_SECONDS=3600)):
+        keys.warm()
+        wait_until(lambda: keys._refreshing is None, what="the warm-up fetch to end")
+        assert identity.requests == 1
+        identity.gate.clear()  # identity turns slow: the first token must not need it any more
+        assert keys.get("old") is not None
+        keys.warm()  # keys at hand: nothing to warm
+        assert identity.requests == 1
+
+
+def test_a_failed_warm_up_leaves_the_first_request_free_to_fetch(identity):
+    keys = KeySet()
+    with override_settings(SHOPKIT_JWT=jwks_settings("http://127.0.0.1:9/jwks.json",  # discard port: refused
+                                                     JWKS_MIN_REFETCH_SECONDS=3600)):
+        keys.warm()
+        wait_until(lambda: keys._refreshing is None, what="the warm-up fetch to fail")
+    with override_settings(SHOPKIT_JWT=jwks_settings(identity.url, JWKS_MIN_REFETCH_SECONDS=3600)):
+        assert keys.get("old") is not None  # not held back by the rate limit the failed warm-up would have set
+        assert identity.requests == 1
+
+
+def test_every_web_worker_warms_the_keys_as_it_starts(monkeypatch):
+    from shopkit import auth, gunicorn_conf
+
+    warmed = []
+    monkeypatch.setattr(auth.KEYS, "warm", lambda: warmed.append(True))
+    gunicorn_conf.post_worker_init(worker=None)
+    assert warmed == [True]
