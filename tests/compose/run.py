@@ -244,6 +244,45 @@ def wait_healthy(shop, seconds: float) -> None:
         raise
 
 
+DNS_QUIET_ROUNDS = 6  # rounds in a row: past glibc's five seconds, so a lookup begun in the outage has retried
+DNS_PROBE = """
+import socket, sys, time
+deadline, QUIET, names, quiet = time.monotonic() + float(sys.argv[1]), int(sys.argv[2]), sys.argv[3:], 0
+while quiet < QUIET and time.monotonic() < deadline:
+    began = time.monotonic()
+    for name in names:
+        try:
+            socket.getaddrinfo(name, 80, proto=socket.IPPROTO_TCP)
+        except OSError as exc:
+            print(f"{name}: {exc}", flush=True)
+    took = time.monotonic() - began
+    quiet = quiet + 1 if took < 0.5 else 0
+    print(f"{time.strftime('%H:%M:%S')} every name in {took:.2f}s", flush=True)
+    time.sleep(1)
+sys.exit(0 if quiet >= QUIET else 1)
+"""
+
+
+def wait_for_the_networks_dns(seconds: float) -> None:
+    """Waits until the network's DNS server answers for every service DNS_QUIET_ROUNDS rounds running, from inside a web
+    container. Podman's aardvark-dns (1.4, Debian 12's) stops answering altogether for up to half a minute after
+    containers on the network start and stop (containers/aardvark-dns#389; measured in
+    deploy/containers/README.md), and that can outlast the health checks: a replica's first request then hangs
+    on its database's name, or finds no key because fetching identity's JWKS hung. That is this machine's podman,
+    not the shop (Docker's embedded DNS does not do it), so the test waits it out and says how long it took."""
+    running = [c for c in containers() if c.get("State") == "running"]
+    names = sorted({service_of(c) for c in running})
+    web = next(c for c in running if service_of(c).endswith("-web"))
+    probe = subprocess.run([*podman_argv(), "exec", web["Id"], "python3", "-c", DNS_PROBE, str(seconds),
+                            str(DNS_QUIET_ROUNDS), *names],
+                           text=True, capture_output=True, timeout=seconds + 30)
+    if probe.returncode != 0:
+        raise AssertionError(f"the network's DNS did not settle in {seconds:.0f}s:\n{probe.stdout}{probe.stderr}")
+    rounds = probe.stdout.count("every name in")
+    if rounds > DNS_QUIET_ROUNDS:
+        log(f"the network's DNS settled after {rounds - DNS_QUIET_ROUNDS} slow round(s):\n{probe.stdout.rstrip()}")
+
+
 def kill_a_consumer_mid_saga(api: Api, compose, admin: tuple[str, str], orders: int = 8) -> None:
     staff = api.token(*admin)
     status, product = api.call("POST", "/api/v1/products/", {"sku": f"COMPOSE-{RUN}", "name": "Compose test",
@@ -371,6 +410,9 @@ def main() -> int:
         wait_healthy(shop, 420)
         TIMINGS["compose up → every container healthy"] = time.monotonic() - up
         log(f"every container healthy after {TIMINGS['compose up → every container healthy']:.0f}s")
+        dns_wait = time.monotonic()
+        wait_for_the_networks_dns(120)
+        TIMINGS["network DNS settled"] = time.monotonic() - dns_wait
         base = f"http://127.0.0.1:{ports['SHOP_HTTP_PORT']}"
         smoke = subprocess.run([sys.executable, str(CONTRACT_SMOKE), base], env={
             **os.environ, "SHOP_ADMIN_EMAIL": "admin@example.com", "SHOP_ADMIN_PASSWORD": secrets["SHOP_ADMIN_PASSWORD"]})
