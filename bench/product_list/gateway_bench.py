@@ -17,9 +17,10 @@ Then wrk (2 threads, --connections) measures, round after round:
   nothing has cached, at the gateway or in the service: the page rendered afresh)  → ratio to values()
 For each it prints req/s, p50/p99 latency, non-2xx answers, the gateway's X-Cache-Status of a sample request and
 the CPU the nginx workers (gateway or reference) and the product web workers spent per request; then each ratio
-twice: from the best round of each scenario, and round by round (a scenario and its reference a minute apart,
-the pairing least moved by what else the shared machine runs). --profile-nginx records the gateway's workers
-with `perf` during round 1's cached scenario and prints where their time went.
+twice: from the best round of each scenario, and round by round (a scenario and its reference within one round,
+about half a minute apart: the pairing least moved by what else the shared machine runs). --profile-nginx
+records the gateway's workers with `perf` (Debian's linux-perf) during round 1's cached scenario and prints where
+their time went.
 """
 from __future__ import annotations
 
@@ -191,18 +192,33 @@ def profile(pids: list[int], seconds: int, folder: Path) -> subprocess.Popen:
     """`perf record` of ``pids`` for ``seconds``, started beside the scenario's wrk; report() reads it."""
     return subprocess.Popen(["perf", "record", "-q", "-F", "999", "-o", str(folder / "perf.data"),
                              "-p", ",".join(map(str, pids)), "--", "sleep", str(seconds)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
 def report(recording: subprocess.Popen, folder: Path, lines: int = 25) -> None:
-    recording.wait(timeout=60)
-    share = subprocess.run(["perf", "report", "-i", str(folder / "perf.data"), "--no-children", "--sort", "dso",
-                            "--stdio", "-g", "none"], text=True, capture_output=True).stdout
-    top = subprocess.run(["perf", "report", "-i", str(folder / "perf.data"), "--no-children", "--sort",
-                          "dso,symbol", "--stdio", "-g", "none"], text=True, capture_output=True).stdout
-    rows = [line for line in share.splitlines() + top.splitlines() if "%" in line and not line.startswith("#")]
+    """Prints the recording's shares by binary (summed from its symbol rows: one `perf report`) and by symbol, or
+    why there is none (perf's own words: no permission under perf_event_paranoid, no such pid, …)."""
+    _, record_errors = recording.communicate(timeout=60)
+    if recording.returncode != 0:
+        print(f"perf record failed (exit {recording.returncode}): {record_errors.strip()}", flush=True)
+        return
+    read = subprocess.run(["perf", "report", "-i", str(folder / "perf.data"), "--no-children", "--sort",
+                           "dso,symbol", "--stdio", "-g", "none"], text=True, capture_output=True)
+    if read.returncode != 0:
+        print(f"perf report failed (exit {read.returncode}): {read.stderr.strip()}", flush=True)
+        return
+    rows = [(float(m[1]), m[2], m[3].strip()) for m in (re.match(r"\s*([\d.]+)%\s+(\S+)\s+(.*)", line)
+                                                       for line in read.stdout.splitlines()
+                                                       if not line.startswith("#")) if m]
+    by_binary: dict[str, float] = {}
+    for share, binary, _ in rows:
+        by_binary[binary] = by_binary.get(binary, 0.0) + share
     print("perf, the gateway's workers during the cached scenario (share by binary, then by symbol):")
-    print("\n".join("  " + row.strip() for row in rows[:lines]), flush=True)
+    for binary, share in sorted(by_binary.items(), key=lambda item: -item[1]):
+        print(f"  {share:6.2f}%  {binary}")
+    for share, binary, symbol in rows[:lines]:
+        print(f"  {share:6.2f}%  {binary:24} {symbol}")
+    sys.stdout.flush()
 
 
 def sample(url: str) -> tuple[str, bytes]:
@@ -263,7 +279,6 @@ def main() -> int:
         print(f"wrk: 2 threads, {args.connections} connections, {args.seconds}s per scenario; "
               f"load average before: {os.getloadavg()[0]:.2f}", flush=True)
         header = f"{'scenario':50} {'req/s':>9} {'p50':>9} {'p99':>9} {'nginx µs/req':>12} {'web ms/req':>10}  cache"
-        best: dict[str, float] = {}
         rounds: list[dict[str, float]] = []
         for round_number in range(1, args.rounds + 1):
             rounds.append({})
@@ -279,7 +294,6 @@ def main() -> int:
                     if nginx_pids else "-"
                 web_ms = (_cpu_ticks(web_pids) - before_web) / TICKS * 1e3 / result["requests"]
                 cache = sample(scenario.probe())[0] if scenario.probe else ""
-                best[key] = max(best.get(key, 0.0), result["rps"])
                 rounds[-1][key] = result["rps"]
                 trouble = (f"  non-2xx {result['non_2xx']}" if result["non_2xx"] else "") + \
                           (f"  socket errors {result['socket_errors']}" if result["socket_errors"] else "")
@@ -288,6 +302,7 @@ def main() -> int:
                 if recording:
                     report(recording, scratch)
         print(f"load average after: {os.getloadavg()[0]:.2f}\nratios: best round of each | round by round")
+        best = {key: max(r[key] for r in rounds) for key in scenarios}
         for label, scenario, reference, goal in RATIOS:
             by_round = " ".join(f"{r[scenario] / r[reference]:.2f}" for r in rounds)
             print(f"  {label:40} {best[scenario] / best[reference]:6.2f} | {by_round}{goal}")
