@@ -207,7 +207,8 @@ def report(recording: subprocess.Popen, folder: Path, lines: int = 25) -> None:
     if read.returncode != 0:
         print(f"perf report failed (exit {read.returncode}): {read.stderr.strip()}", flush=True)
         return
-    rows = [(float(m[1]), m[2], m[3].strip()) for m in (re.match(r"\s*([\d.]+)%\s+(\S+)\s+(.*)", line)
+    # a row: share, binary, then the symbol (and, in some perf versions, empty "-" columns after it: dropped)
+    rows = [(float(m[1]), m[2], re.sub(r"(\s+-)+$", "", m[3].strip())) for m in (re.match(r"\s*([\d.]+)%\s+(\S+)\s+(.*)", line)
                                                        for line in read.stdout.splitlines()
                                                        if not line.startswith("#")) if m]
     by_binary: dict[str, float] = {}
