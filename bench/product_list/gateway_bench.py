@@ -207,13 +207,13 @@ def report(recording: subprocess.Popen, folder: Path, lines: int = 25) -> None:
     if read.returncode != 0:
         print(f"perf report failed (exit {read.returncode}): {read.stderr.strip()}", flush=True)
         return
-    # a row: share, binary, then the symbol (and, in some perf versions, empty "-" columns after it: dropped)
-    rows = [(float(m[1]), m[2], re.sub(r"(\s+-)+$", "", m[3].strip())) for m in (re.match(r"\s*([\d.]+)%\s+(\S+)\s+(.*)", line)
-                                                       for line in read.stdout.splitlines()
-                                                       if not line.startswith("#")) if m]
+    rows: list[tuple[float, str, str]] = []  # share, binary, symbol
     by_binary: dict[str, float] = {}
-    for share, binary, _ in rows:
-        by_binary[binary] = by_binary.get(binary, 0.0) + share
+    for line in read.stdout.splitlines():
+        row = re.match(r"\s*([\d.]+)%\s+(\S+)\s+(.*?)(\s+-)*$", line)  # some perfs add empty "-" columns
+        if row and not line.startswith("#"):
+            rows.append((float(row[1]), row[2], row[3]))
+            by_binary[row[2]] = by_binary.get(row[2], 0.0) + float(row[1])
     print("perf, the gateway's workers during the cached scenario (share by binary, then by symbol):")
     for binary, share in sorted(by_binary.items(), key=lambda item: -item[1]):
         print(f"  {share:6.2f}%  {binary}")

@@ -11,9 +11,10 @@
    against `podman system service`, with the shipped compose.yaml plus an override that only swaps those
    images. There is no systemd, so podman never runs health checks by itself: a ticker runs
    `podman healthcheck run` for the containers that have one.
-3. Waits until every container is healthy, runs ../shared/contract_smoke.py through the gateway's port
-   (published on 127.0.0.1 only), kills a consumer mid-saga and checks that every order settles with one
-   email each; then asks Prometheus (published on 127.0.0.1) that every target it scrapes is up, each
+3. Waits until every container is healthy and the network's DNS answers promptly (podman 4.3's goes silent
+   for a while after containers start: wait_for_the_networks_dns), runs ../shared/contract_smoke.py through
+   the gateway's port (published on 127.0.0.1 only), kills a consumer mid-saga and checks that every order
+   settles with one email each; then asks Prometheus (published on 127.0.0.1) that every target it scrapes is up, each
    replica of a scaled web service found by DNS, and that the consumers' events-handled counter moved.
 4. Removes the containers, volumes, network and this run's image tags, also when a step failed. The images'
    layers stay in the private podman storage (SHOP_CONTAINER_CACHE, default ~/.cache/shop-containers) so

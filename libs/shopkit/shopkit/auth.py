@@ -87,7 +87,7 @@ class KeySet:
             refresh = self._refreshing
             may_start = self._attempted_at is None or now - self._attempted_at >= conf["JWKS_MIN_REFETCH_SECONDS"]
             if (stale or key is None) and refresh is None and may_start:
-                refresh = self._start_refresh(conf["JWKS_URL"], now)
+                refresh = self._start_refresh(conf["JWKS_URL"], attempted_at=now)
         if key is None and refresh is not None:
             refresh.wait(conf["JWKS_WAIT_SECONDS"])
             with self._lock:
@@ -105,17 +105,17 @@ class KeySet:
             return
         with self._lock:
             if self._fetched_at is None and self._refreshing is None:
-                self._start_refresh(conf["JWKS_URL"], time.monotonic(), counted=False)
+                self._start_refresh(conf["JWKS_URL"], attempted_at=self._attempted_at)  # clock untouched
 
-    def _start_refresh(self, url: str, now: float, counted: bool = True) -> threading.Event:
+    def _start_refresh(self, url: str, attempted_at: float | None) -> threading.Event:
         """Called with the lock held: one thread fetches the JWKS; the returned event is set when it ends."""
         done = threading.Event()
-        self._refreshing, self._attempted_at = done, now
-        threading.Thread(target=self._refresh, args=(url, done, self._generation, counted), name="jwks-refresh",
+        self._refreshing, self._attempted_at = done, attempted_at
+        threading.Thread(target=self._refresh, args=(url, done, self._generation), name="jwks-refresh",
                          daemon=True).start()
         return done
 
-    def _refresh(self, url: str, done: threading.Event, generation: int, counted: bool = True) -> None:
+    def _refresh(self, url: str, done: threading.Event, generation: int) -> None:
         keys = None
         try:
             keys = fetch_jwks(url)
@@ -129,8 +129,6 @@ class KeySet:
                 if generation == self._generation:
                     if keys is not None:
                         self._keys, self._fetched_at = keys, time.monotonic()
-                    elif not counted:
-                        self._attempted_at = None
                     self._refreshing = None
             done.set()
 
